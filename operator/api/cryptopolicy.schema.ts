@@ -1,0 +1,171 @@
+/**
+ * The CryptoPolicy API: what cryptography is acceptable, and where. Cluster-scoped. Where several
+ * policies match a namespace the strictest wins (see DESIGN.md, "CryptoPolicy").
+ */
+import {
+  KEM_ALGORITHMS,
+  KEY_EXCHANGE_GROUPS,
+  SECURITY_CATEGORY,
+  SIGNATURE_ALGORITHMS,
+} from "./algorithms.ts";
+import type { CustomResource } from "./crd.ts";
+import {
+  conditions,
+  duration,
+  integer,
+  labelSelector,
+  object,
+  oneOf,
+  orderedChoice,
+  timestamp,
+} from "./schema-kit.ts";
+
+/** How a policy treats a pod that breaks it. */
+export const ENFORCEMENT_MODES = ["Enforce", "Warn", "Audit"] as const;
+export type EnforcementMode = (typeof ENFORCEMENT_MODES)[number];
+
+/** A CEL expression giving the NIST category of the algorithm named by the variable `a`. */
+function categoryOf(names: readonly (keyof typeof SECURITY_CATEGORY)[]): string {
+  return `{${names.map((n) => `'${n}': ${SECURITY_CATEGORY[n]}`).join(", ")}}[a]`;
+}
+
+const spec = object(
+  "What cryptography is acceptable for MCP servers in the namespaces this policy selects.",
+  {
+    namespaceSelector: labelSelector(
+      "The namespaces this policy applies to. Empty or absent selects every namespace.",
+    ),
+    enforcement: oneOf(
+      "What happens to a pod that breaks this policy: `Enforce` denies it at admission, `Warn` admits it " +
+        "with a warning, `Audit` admits it and records the violation. Start with `Audit` and read " +
+        "`status.coverage` before switching to `Enforce`.",
+      ENFORCEMENT_MODES,
+      { default: "Audit" },
+    ),
+    transport: object(
+      "Transport requirements for MCP endpoints.",
+      {
+        keyExchange: orderedChoice(
+          "`keyExchange` lists the TLS 1.3 key-exchange groups (IANA names) an MCP endpoint may use.",
+          KEY_EXCHANGE_GROUPS,
+          { default: ["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM1024"] },
+        ),
+      },
+      { default: {} },
+    ),
+    kem: object(
+      "Key-encapsulation keys of MCP servers, and how they rotate.",
+      {
+        algorithms: orderedChoice(
+          "`algorithms` lists the KEMs MCP servers may use; the first is preferred for new keys.",
+          KEM_ALGORITHMS,
+          { default: ["ML-KEM-768", "X-Wing", "ML-KEM-1024"] },
+        ),
+        rotationPeriod: duration("How long a key stays active before the next one replaces it.", {
+          min: "1s",
+          max: "8760h",
+        }, { default: "168h" }),
+        gracePeriod: duration(
+          "How long a replaced key's private half is kept to decrypt what was sealed to it, " +
+            "then deleted. Must be shorter than `rotationPeriod`.",
+          { min: "0s", max: "8760h" },
+          { default: "24h" },
+        ),
+      },
+      {
+        default: {},
+        rules: [
+          {
+            // `has` guards let the schema default `{}` validate; real objects always have both.
+            rule:
+              "!has(self.gracePeriod) || !has(self.rotationPeriod) || " +
+              "duration(self.gracePeriod) < duration(self.rotationPeriod)",
+            message: "`gracePeriod` must be shorter than `rotationPeriod`",
+            fieldPath: ".gracePeriod",
+          },
+        ],
+      },
+    ),
+    identity: object(
+      "Workload identities (X.509 certificates) issued to the pods behind MCP servers.",
+      {
+        algorithms: orderedChoice(
+          "`algorithms` lists the signature algorithms workload identities may use; the first is preferred.",
+          SIGNATURE_ALGORITHMS,
+          { default: ["ML-DSA-65", "ML-DSA-87"] },
+        ),
+        ttl: duration("How long an issued identity certificate is valid.", {
+          min: "1m",
+          max: "24h",
+        }, { default: "1h" }),
+      },
+      { default: {} },
+    ),
+    minimumSecurityCategory: integer(
+      "The lowest NIST security category (1-5) an algorithm may have: ML-KEM-512 is 1, ML-DSA-44 is 2, " +
+        "ML-KEM-768, X-Wing and ML-DSA-65 are 3, ML-KEM-1024 and ML-DSA-87 are 5.",
+      1,
+      5,
+      { default: 3 },
+    ),
+  },
+  {
+    rules: [
+      {
+        rule: `self.kem.algorithms.exists(a, ${categoryOf(KEM_ALGORITHMS)} >= self.minimumSecurityCategory)`,
+        message: "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory`",
+        fieldPath: ".kem.algorithms",
+      },
+      {
+        rule: `self.identity.algorithms.exists(a, ${categoryOf(SIGNATURE_ALGORITHMS)} >= self.minimumSecurityCategory)`,
+        message: "`identity.algorithms` must include an algorithm of at least `minimumSecurityCategory`",
+        fieldPath: ".identity.algorithms",
+      },
+      {
+        rule: `self.transport.keyExchange.exists(a, ${categoryOf(KEY_EXCHANGE_GROUPS)} >= self.minimumSecurityCategory)`,
+        message:
+          "`transport.keyExchange` must include a group of at least `minimumSecurityCategory`",
+        fieldPath: ".transport.keyExchange",
+      },
+    ],
+  },
+);
+
+const count = (description: string) => integer(description, 0, 2 ** 31 - 1);
+
+const status = object("What LatticeGuard observed of this policy.", {
+  observedGeneration: integer("The `metadata.generation` last acted on.", 0, Number.MAX_SAFE_INTEGER),
+  conditions: conditions("`Ready` summarises; `Conflicting` names policies whose intersection is empty."),
+  coverage: object("What the policy covers today, and how much of it complies: an impact preview.", {
+    namespaces: count("Namespaces the policy selects."),
+    mcpServers: count("MCPServers in those namespaces."),
+    compliantMCPServers: count("Of those, MCPServers that comply."),
+    pods: count("Pods selected by those MCPServers."),
+    compliantPods: count("Of those, pods that comply."),
+  }),
+  lastEvaluatedTime: timestamp("When coverage was last computed."),
+});
+
+/** The CryptoPolicy custom resource definition. */
+export const cryptoPolicy: CustomResource = {
+  kind: "CryptoPolicy",
+  plural: "cryptopolicies",
+  singular: "cryptopolicy",
+  shortNames: ["cpol"],
+  scope: "Cluster",
+  description:
+    "CryptoPolicy declares what cryptography is acceptable for MCP servers in the namespaces it selects. " +
+    "Where several policies select a namespace, the strictest wins.",
+  spec,
+  status,
+  printerColumns: [
+    { name: "Enforcement", type: "string", jsonPath: ".spec.enforcement" },
+    { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: "KEM", type: "string", jsonPath: ".spec.kem.algorithms[0]" },
+    { name: "Rotation", type: "string", jsonPath: ".spec.kem.rotationPeriod" },
+    { name: "Namespaces", type: "integer", jsonPath: ".status.coverage.namespaces" },
+    { name: "Servers", type: "integer", jsonPath: ".status.coverage.mcpServers" },
+    { name: "Compliant", type: "integer", jsonPath: ".status.coverage.compliantMCPServers" },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};

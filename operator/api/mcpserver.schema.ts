@@ -1,0 +1,130 @@
+/**
+ * The MCPServer API: one MCP server and the pods that serve it. Namespaced. LatticeGuard keeps its ML-KEM
+ * keys rotated and issues identities to its pods (see DESIGN.md, "MCPServer").
+ */
+import { KEM_ALGORITHMS, SIGNATURE_ALGORITHMS } from "./algorithms.ts";
+import type { CustomResource } from "./crd.ts";
+import { ENFORCEMENT_MODES } from "./cryptopolicy.schema.ts";
+import {
+  conditions,
+  integer,
+  labelSelector,
+  object,
+  oneOf,
+  string,
+  timestamp,
+} from "./schema-kit.ts";
+
+/** The MCP transports an MCPServer may speak. */
+export const MCP_TRANSPORTS = ["streamable-http", "sse"] as const;
+export type MCPTransport = (typeof MCP_TRANSPORTS)[number];
+
+const keyId = (description: string) => string(description, { maxLength: 64 });
+
+const spec = object("The MCP server and what it may narrow within its namespace's policy.", {
+  "selector!": labelSelector("The pods that serve this MCP server. Must not be empty.", {
+    rules: [
+      {
+        rule:
+          "(has(self.matchLabels) && size(self.matchLabels) > 0) || " +
+          "(has(self.matchExpressions) && size(self.matchExpressions) > 0)",
+        message: "`selector` must name at least one label: an empty selector would select every pod",
+      },
+    ],
+  }),
+  "port!": {
+    description: "The MCP endpoint's container port, by name (such as `mcp`) or number.",
+    "x-kubernetes-int-or-string": true,
+    "x-kubernetes-validations": [
+      {
+        rule:
+          "type(self) == int ? (self >= 1 && self <= 65535) : " +
+          "self.matches('^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$')",
+        message:
+          "`port` must be a port number from 1 to 65535 or a port name of at most 15 lowercase letters, digits and dashes",
+      },
+    ],
+  },
+  transport: oneOf("The MCP protocol the endpoint speaks.", MCP_TRANSPORTS, {
+    default: "streamable-http",
+  }),
+  serviceName: string(
+    "The Service that fronts the MCP server; its DNS names go into workload certificates. " +
+      "Defaults to the MCPServer's own name.",
+    { pattern: "^[a-z]([-a-z0-9]*[a-z0-9])?$", maxLength: 63 },
+  ),
+  kem: object("Narrows the KEM within what the namespace's policy allows.", {
+    algorithm: oneOf(
+      "The KEM for this server's keys; must be one the policy allows. Defaults to the policy's preferred KEM.",
+      KEM_ALGORITHMS,
+    ),
+  }),
+  identity: object("Narrows the workload identity within what the namespace's policy allows.", {
+    algorithm: oneOf(
+      "The signature algorithm for this server's workload certificates; must be one the policy allows.",
+      SIGNATURE_ALGORITHMS,
+    ),
+  }),
+});
+
+const kemStatus = object("The server's KEM keys: full key material is in Secret `<name>-kem`, " +
+  "public keys in ConfigMap `<name>-kem-public`.", {
+  algorithm: oneOf("The KEM of the active key.", KEM_ALGORITHMS),
+  activeKeyId: keyId("The key clients should encapsulate to now."),
+  nextKeyId: keyId("The key published ahead of its activation."),
+  retiringKeyId: keyId("The previous key, kept for `gracePeriod` to decrypt what was sealed to it."),
+  nextRotationTime: timestamp("When the next key becomes active."),
+  lastRotationTime: timestamp("When the active key became active."),
+  retiringKeyExpiryTime: timestamp("When the retiring key's private half is deleted."),
+  lastLockdown: string("The value of the last `latticeguard.dev/lockdown` annotation acted on."),
+});
+
+const effectivePolicy = object("The policy in force for this server: every matching CryptoPolicy, merged.", {
+  policies: {
+    type: "array",
+    description: "The CryptoPolicies that select this namespace.",
+    maxItems: 64,
+    "x-kubernetes-list-type": "atomic",
+    items: { type: "string", maxLength: 253 },
+  },
+  enforcement: oneOf("The strongest enforcement among them.", ENFORCEMENT_MODES),
+  kemAlgorithm: oneOf("The KEM this server uses.", KEM_ALGORITHMS),
+  identityAlgorithm: oneOf("The signature algorithm this server's identities use.", SIGNATURE_ALGORITHMS),
+  rotationPeriod: string("The rotation period in force.", { maxLength: 32 }),
+  gracePeriod: string("The grace period in force.", { maxLength: 32 }),
+});
+
+const status = object("What LatticeGuard observed and did for this server.", {
+  observedGeneration: integer("The `metadata.generation` last acted on.", 0, Number.MAX_SAFE_INTEGER),
+  conditions: conditions(
+    "`Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`.",
+  ),
+  kem: kemStatus,
+  effectivePolicy,
+  pods: object("The pods this server selects.", {
+    selected: integer("Pods the selector matches.", 0, 2 ** 31 - 1),
+    compliant: integer("Of those, pods with post-quantum transport.", 0, 2 ** 31 - 1),
+  }),
+});
+
+/** The MCPServer custom resource definition. */
+export const mcpServer: CustomResource = {
+  kind: "MCPServer",
+  plural: "mcpservers",
+  singular: "mcpserver",
+  shortNames: ["mcp", "mcps"],
+  scope: "Namespaced",
+  description:
+    "MCPServer describes one Model Context Protocol server and the pods that serve it. LatticeGuard " +
+    "rotates its ML-KEM keys and issues ML-DSA identities to its pods under the namespace's CryptoPolicy.",
+  spec,
+  status,
+  printerColumns: [
+    { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: "Algorithm", type: "string", jsonPath: ".status.kem.algorithm" },
+    { name: "Active Key", type: "string", jsonPath: ".status.kem.activeKeyId" },
+    { name: "Next Rotation", type: "string", jsonPath: ".status.kem.nextRotationTime" },
+    { name: "Pods", type: "integer", jsonPath: ".status.pods.selected", priority: 1 },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
