@@ -65,7 +65,11 @@ async function get(url: string, token: string, ca: string): Promise<number> {
   });
 }
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+async function until(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -114,47 +118,67 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       { mode: 0o600 },
     );
     const saKey = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    await writeFile(join(dir, "pki/sa.key"), saKey.privateKey.export({ type: "pkcs8", format: "pem" }), {
-      mode: 0o600,
-    });
-    await writeFile(join(dir, "pki/sa.pub"), saKey.publicKey.export({ type: "spki", format: "pem" }));
+    await writeFile(
+      join(dir, "pki/sa.key"),
+      saKey.privateKey.export({ type: "pkcs8", format: "pem" }),
+      {
+        mode: 0o600,
+      },
+    );
+    await writeFile(
+      join(dir, "pki/sa.pub"),
+      saKey.publicKey.export({ type: "spki", format: "pem" }),
+    );
 
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const etcd = new ManagedProcess("etcd", bin.etcd, [
-      "--name=default",
-      `--data-dir=${join(dir, "etcd")}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
-      "--unsafe-no-fsync",
-      "--log-level=warn",
-    ], join(dir, "etcd.log"));
+    const etcd = new ManagedProcess(
+      "etcd",
+      bin.etcd,
+      [
+        "--name=default",
+        `--data-dir=${join(dir, "etcd")}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+        "--unsafe-no-fsync",
+        "--log-level=warn",
+      ],
+      join(dir, "etcd.log"),
+    );
     started.push(etcd);
     await etcd.start();
     const etcdHealth = `http://127.0.0.1:${etcdClient}/health`;
     await until("etcd", 30_000, async () => {
       etcd.assertRunning();
-      return fetch(etcdHealth).then((r) => r.ok, () => false);
+      return fetch(etcdHealth).then(
+        (r) => r.ok,
+        () => false,
+      );
     });
     log(`etcd ready on 127.0.0.1:${etcdClient}`);
 
-    const apiserver = new ManagedProcess("kube-apiserver", bin.kubeApiserver, [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dir, "pki")}`,
-      `--token-auth-file=${join(dir, "tokens.csv")}`,
-      "--authorization-mode=RBAC",
-      `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-      `--service-account-key-file=${join(dir, "pki/sa.pub")}`,
-      `--service-account-signing-key-file=${join(dir, "pki/sa.key")}`,
-      "--service-cluster-ip-range=10.96.0.0/16",
-      "--allow-privileged=true",
-      "--v=1",
-    ], join(dir, "kube-apiserver.log"));
+    const apiserver = new ManagedProcess(
+      "kube-apiserver",
+      bin.kubeApiserver,
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(dir, "pki")}`,
+        `--token-auth-file=${join(dir, "tokens.csv")}`,
+        "--authorization-mode=RBAC",
+        `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+        `--service-account-key-file=${join(dir, "pki/sa.pub")}`,
+        `--service-account-signing-key-file=${join(dir, "pki/sa.key")}`,
+        "--service-cluster-ip-range=10.96.0.0/16",
+        "--allow-privileged=true",
+        "--v=1",
+      ],
+      join(dir, "kube-apiserver.log"),
+    );
     started.push(apiserver);
     await apiserver.start();
     const server = `https://127.0.0.1:${apiPort}`;
@@ -177,14 +201,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kubeconfigPath = join(dir, "kubeconfig");
     await writeFile(kubeconfigPath, kubeconfig(server, caPem, adminToken), { mode: 0o600 });
 
-    const controllerManager = new ManagedProcess("kube-controller-manager", bin.kubeControllerManager, [
-      `--kubeconfig=${kubeconfigPath}`,
-      "--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller",
-      `--service-account-private-key-file=${join(dir, "pki/sa.key")}`,
-      "--leader-elect=false",
-      "--secure-port=0",
-      "--v=1",
-    ], join(dir, "kube-controller-manager.log"));
+    const controllerManager = new ManagedProcess(
+      "kube-controller-manager",
+      bin.kubeControllerManager,
+      [
+        `--kubeconfig=${kubeconfigPath}`,
+        "--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller",
+        `--service-account-private-key-file=${join(dir, "pki/sa.key")}`,
+        "--leader-elect=false",
+        "--secure-port=0",
+        "--v=1",
+      ],
+      join(dir, "kube-controller-manager.log"),
+    );
     started.push(controllerManager);
     await controllerManager.start();
 
@@ -194,7 +223,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       adminToken,
       caPem,
       dir,
-      processes: { etcd, "kube-apiserver": apiserver, "kube-controller-manager": controllerManager },
+      processes: {
+        etcd,
+        "kube-apiserver": apiserver,
+        "kube-controller-manager": controllerManager,
+      },
       waitReady,
       stop: cleanup,
     };

@@ -9,8 +9,6 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot, tools } from "./tools.ts";
 
-
-
 /** The result of a kubectl run that may fail. */
 export interface KubectlResult {
   code: number;
@@ -66,4 +64,3 @@ export async function installCrds(kubeconfig: string): Promise<void> {
     "--timeout=60s",
   ]);
 }
-

@@ -87,7 +87,9 @@ function controlPlaneBinaries(): Promise<string> {
     build.on("close", (code) =>
       code === 0
         ? resolve(stdout.trim())
-        : reject(new Error(`hack/build-control-plane.sh failed (exit ${code}); see its output above`)),
+        : reject(
+            new Error(`hack/build-control-plane.sh failed (exit ${code}); see its output above`),
+          ),
     );
   });
 }

@@ -70,7 +70,10 @@ export function toCustomResourceDefinition(cr: CustomResource): Record<string, u
     kind: "CustomResourceDefinition",
     metadata: {
       name: `${cr.plural}.${GROUP}`,
-      labels: { "app.kubernetes.io/name": "latticeguard", "app.kubernetes.io/part-of": "latticeguard" },
+      labels: {
+        "app.kubernetes.io/name": "latticeguard",
+        "app.kubernetes.io/part-of": "latticeguard",
+      },
     },
     spec: {
       group: GROUP,

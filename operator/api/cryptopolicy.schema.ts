@@ -61,10 +61,14 @@ const spec = object(
           KEM_ALGORITHMS,
           { default: ["ML-KEM-768", "X-Wing", "ML-KEM-1024"] },
         ),
-        rotationPeriod: duration("How long a key stays active before the next one replaces it.", {
-          min: "1s",
-          max: "8760h",
-        }, { default: "168h" }),
+        rotationPeriod: duration(
+          "How long a key stays active before the next one replaces it.",
+          {
+            min: "1s",
+            max: "8760h",
+          },
+          { default: "168h" },
+        ),
         gracePeriod: duration(
           "How long a replaced key's private half is kept to decrypt what was sealed to it, " +
             "then deleted. Must be shorter than `rotationPeriod`.",
@@ -94,10 +98,14 @@ const spec = object(
           SIGNATURE_ALGORITHMS,
           { default: ["ML-DSA-65", "ML-DSA-87"] },
         ),
-        ttl: duration("How long an issued identity certificate is valid.", {
-          min: "1m",
-          max: "24h",
-        }, { default: "1h" }),
+        ttl: duration(
+          "How long an issued identity certificate is valid.",
+          {
+            min: "1m",
+            max: "24h",
+          },
+          { default: "1h" },
+        ),
       },
       { default: {} },
     ),
@@ -118,7 +126,8 @@ const spec = object(
       },
       {
         rule: `self.identity.algorithms.exists(a, ${categoryOf(SIGNATURE_ALGORITHMS)} >= self.minimumSecurityCategory)`,
-        message: "`identity.algorithms` must include an algorithm of at least `minimumSecurityCategory`",
+        message:
+          "`identity.algorithms` must include an algorithm of at least `minimumSecurityCategory`",
         fieldPath: ".identity.algorithms",
       },
       {
@@ -134,15 +143,24 @@ const spec = object(
 const count = (description: string) => integer(description, 0, 2 ** 31 - 1);
 
 const status = object("What LatticeGuard observed of this policy.", {
-  observedGeneration: integer("The `metadata.generation` last acted on.", 0, Number.MAX_SAFE_INTEGER),
-  conditions: conditions("`Ready` summarises; `Conflicting` names policies whose intersection is empty."),
-  coverage: object("What the policy covers today, and how much of it complies: an impact preview.", {
-    namespaces: count("Namespaces the policy selects."),
-    mcpServers: count("MCPServers in those namespaces."),
-    compliantMCPServers: count("Of those, MCPServers that comply."),
-    pods: count("Pods selected by those MCPServers."),
-    compliantPods: count("Of those, pods that comply."),
-  }),
+  observedGeneration: integer(
+    "The `metadata.generation` last acted on.",
+    0,
+    Number.MAX_SAFE_INTEGER,
+  ),
+  conditions: conditions(
+    "`Ready` summarises; `Conflicting` names policies whose intersection is empty.",
+  ),
+  coverage: object(
+    "What the policy covers today, and how much of it complies: an impact preview.",
+    {
+      namespaces: count("Namespaces the policy selects."),
+      mcpServers: count("MCPServers in those namespaces."),
+      compliantMCPServers: count("Of those, MCPServers that comply."),
+      pods: count("Pods selected by those MCPServers."),
+      compliantPods: count("Of those, pods that comply."),
+    },
+  ),
   lastEvaluatedTime: timestamp("When coverage was last computed."),
 });
 

@@ -28,7 +28,8 @@ const spec = object("The MCP server and what it may narrow within its namespace'
         rule:
           "(has(self.matchLabels) && size(self.matchLabels) > 0) || " +
           "(has(self.matchExpressions) && size(self.matchExpressions) > 0)",
-        message: "`selector` must name at least one label: an empty selector would select every pod",
+        message:
+          "`selector` must name at least one label: an empty selector would select every pod",
       },
     ],
   }),
@@ -67,35 +68,50 @@ const spec = object("The MCP server and what it may narrow within its namespace'
   }),
 });
 
-const kemStatus = object("The server's KEM keys: full key material is in Secret `<name>-kem`, " +
-  "public keys in ConfigMap `<name>-kem-public`.", {
-  algorithm: oneOf("The KEM of the active key.", KEM_ALGORITHMS),
-  activeKeyId: keyId("The key clients should encapsulate to now."),
-  nextKeyId: keyId("The key published ahead of its activation."),
-  retiringKeyId: keyId("The previous key, kept for `gracePeriod` to decrypt what was sealed to it."),
-  nextRotationTime: timestamp("When the next key becomes active."),
-  lastRotationTime: timestamp("When the active key became active."),
-  retiringKeyExpiryTime: timestamp("When the retiring key's private half is deleted."),
-  lastLockdown: string("The value of the last `latticeguard.dev/lockdown` annotation acted on."),
-});
-
-const effectivePolicy = object("The policy in force for this server: every matching CryptoPolicy, merged.", {
-  policies: {
-    type: "array",
-    description: "The CryptoPolicies that select this namespace.",
-    maxItems: 64,
-    "x-kubernetes-list-type": "atomic",
-    items: { type: "string", maxLength: 253 },
+const kemStatus = object(
+  "The server's KEM keys: full key material is in Secret `<name>-kem`, " +
+    "public keys in ConfigMap `<name>-kem-public`.",
+  {
+    algorithm: oneOf("The KEM of the active key.", KEM_ALGORITHMS),
+    activeKeyId: keyId("The key clients should encapsulate to now."),
+    nextKeyId: keyId("The key published ahead of its activation."),
+    retiringKeyId: keyId(
+      "The previous key, kept for `gracePeriod` to decrypt what was sealed to it.",
+    ),
+    nextRotationTime: timestamp("When the next key becomes active."),
+    lastRotationTime: timestamp("When the active key became active."),
+    retiringKeyExpiryTime: timestamp("When the retiring key's private half is deleted."),
+    lastLockdown: string("The value of the last `latticeguard.dev/lockdown` annotation acted on."),
   },
-  enforcement: oneOf("The strongest enforcement among them.", ENFORCEMENT_MODES),
-  kemAlgorithm: oneOf("The KEM this server uses.", KEM_ALGORITHMS),
-  identityAlgorithm: oneOf("The signature algorithm this server's identities use.", SIGNATURE_ALGORITHMS),
-  rotationPeriod: string("The rotation period in force.", { maxLength: 32 }),
-  gracePeriod: string("The grace period in force.", { maxLength: 32 }),
-});
+);
+
+const effectivePolicy = object(
+  "The policy in force for this server: every matching CryptoPolicy, merged.",
+  {
+    policies: {
+      type: "array",
+      description: "The CryptoPolicies that select this namespace.",
+      maxItems: 64,
+      "x-kubernetes-list-type": "atomic",
+      items: { type: "string", maxLength: 253 },
+    },
+    enforcement: oneOf("The strongest enforcement among them.", ENFORCEMENT_MODES),
+    kemAlgorithm: oneOf("The KEM this server uses.", KEM_ALGORITHMS),
+    identityAlgorithm: oneOf(
+      "The signature algorithm this server's identities use.",
+      SIGNATURE_ALGORITHMS,
+    ),
+    rotationPeriod: string("The rotation period in force.", { maxLength: 32 }),
+    gracePeriod: string("The grace period in force.", { maxLength: 32 }),
+  },
+);
 
 const status = object("What LatticeGuard observed and did for this server.", {
-  observedGeneration: integer("The `metadata.generation` last acted on.", 0, Number.MAX_SAFE_INTEGER),
+  observedGeneration: integer(
+    "The `metadata.generation` last acted on.",
+    0,
+    Number.MAX_SAFE_INTEGER,
+  ),
   conditions: conditions(
     "`Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`.",
   ),

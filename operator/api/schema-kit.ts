@@ -13,7 +13,8 @@ export interface CelRule {
   message?: string;
   messageExpression?: string;
   fieldPath?: string;
-  reason?: "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
+  reason?:
+    "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
 }
 
 /** The subset of Kubernetes' JSONSchemaProps that LatticeGuard's CRDs use, with the real key names. */
@@ -94,7 +95,12 @@ export function oneOf(description: string, values: readonly string[], extra?: Ex
 }
 
 /** An integer within bounds. */
-export function integer(description: string, minimum: number, maximum: number, extra?: Extra): Schema {
+export function integer(
+  description: string,
+  minimum: number,
+  maximum: number,
+  extra?: Extra,
+): Schema {
   return withExtra({ type: "integer", description, minimum, maximum }, extra);
 }
 
@@ -133,7 +139,6 @@ export function orderedChoice(
         {
           rule: "self.all(x, self.exists_one(y, y == x))",
           message: `${field} must not name an algorithm twice`,
-          reason: "FieldValueDuplicate",
         },
         ...(extra?.rules ?? []),
       ],

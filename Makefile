@@ -1,0 +1,70 @@
+# LatticeGuard's single entry point. `make help` lists the targets.
+#
+# Every target runs on the Node 24 that `npm ci` installs into node_modules/.bin (the `node` devDependency),
+# whatever Node the machine has; an older Node fails with a clear message.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+STAMP := node_modules/.latticeguard-deps
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "; print "Usage: make <target>\n"} /^[a-z-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required to install LatticeGuard's dependencies (any Node.js >= 20 with npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: $(STAMP) ## Install the npm dependencies, including the pinned Node 24.
+	@node hack/require-node.mjs
+
+.PHONY: control-plane
+control-plane: deps ## Build (once) and cache etcd, kube-apiserver and kube-controller-manager; needs Go.
+	@bash hack/build-control-plane.sh >/dev/null
+
+.PHONY: dev
+dev: deps ## Run a local control plane with the CRDs and samples installed, until Ctrl-C.
+	node hack/dev.ts
+
+.PHONY: dev-once
+dev-once: deps ## Like dev, but stop after showing the samples.
+	node hack/dev.ts --once
+
+.PHONY: generate
+generate: deps ## Regenerate the CRDs and TypeScript types from operator/api/*.schema.ts.
+	node hack/generate.ts
+
+.PHONY: verify
+verify: deps ## Fail if generated files are stale; type-check everything.
+	node hack/generate.ts --verify
+	tsc -p tsconfig.json
+
+.PHONY: lint
+lint: deps ## Run eslint and prettier.
+	eslint .
+	prettier --check .
+
+.PHONY: format
+format: deps ## Format the code with prettier.
+	prettier --write .
+
+.PHONY: test
+test: test-unit test-integration ## Run all tests (unit, then integration against a real API server).
+
+.PHONY: test-unit
+test-unit: deps ## Run the unit tests (no cluster).
+	vitest run --project unit
+
+.PHONY: test-integration
+test-integration: deps control-plane ## Run the integration tests against a local kube-apiserver and etcd.
+	vitest run --project integration
+
+.PHONY: clean
+clean: ## Remove build output and installed dependencies (the control-plane cache stays).
+	rm -rf node_modules dist .dev
