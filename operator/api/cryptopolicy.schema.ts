@@ -7,6 +7,10 @@ import {
   KEY_EXCHANGE_GROUPS,
   SECURITY_CATEGORY,
   SIGNATURE_ALGORITHMS,
+  type KemAlgorithm,
+  type KeyExchangeGroup,
+  type SecurityCategory,
+  type SignatureAlgorithm,
 } from "./algorithms.ts";
 import type { CustomResource } from "./crd.ts";
 import {
@@ -24,6 +28,30 @@ import {
 export const ENFORCEMENT_MODES = ["Enforce", "Warn", "Audit"] as const;
 export type EnforcementMode = (typeof ENFORCEMENT_MODES)[number];
 
+/**
+ * What a CryptoPolicy says about anything it leaves out: the schema's defaults, and the policy in force
+ * where no CryptoPolicy selects a namespace.
+ */
+export const POLICY_DEFAULTS = {
+  enforcement: "Audit",
+  keyExchange: ["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM1024"],
+  kemAlgorithms: ["ML-KEM-768", "X-Wing", "ML-KEM-1024"],
+  rotationPeriod: "168h",
+  gracePeriod: "24h",
+  identityAlgorithms: ["ML-DSA-65", "ML-DSA-87"],
+  identityTtl: "1h",
+  minimumSecurityCategory: 3,
+} as const satisfies {
+  enforcement: EnforcementMode;
+  keyExchange: readonly KeyExchangeGroup[];
+  kemAlgorithms: readonly KemAlgorithm[];
+  rotationPeriod: string;
+  gracePeriod: string;
+  identityAlgorithms: readonly SignatureAlgorithm[];
+  identityTtl: string;
+  minimumSecurityCategory: SecurityCategory;
+};
+
 /** A CEL expression giving the NIST category of the algorithm named by the variable `a`. */
 function categoryOf(names: readonly (keyof typeof SECURITY_CATEGORY)[]): string {
   return `{${names.map((n) => `'${n}': ${SECURITY_CATEGORY[n]}`).join(", ")}}[a]`;
@@ -40,7 +68,7 @@ const spec = object(
         "with a warning, `Audit` admits it and records the violation. Start with `Audit` and read " +
         "`status.coverage` before switching to `Enforce`.",
       ENFORCEMENT_MODES,
-      { default: "Audit" },
+      { default: POLICY_DEFAULTS.enforcement },
     ),
     transport: object(
       "Transport requirements for MCP endpoints.",
@@ -48,7 +76,7 @@ const spec = object(
         keyExchange: orderedChoice(
           "`keyExchange` lists the TLS 1.3 key-exchange groups (IANA names) an MCP endpoint may use.",
           KEY_EXCHANGE_GROUPS,
-          { default: ["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM1024"] },
+          { default: POLICY_DEFAULTS.keyExchange },
         ),
       },
       { default: {} },
@@ -59,7 +87,7 @@ const spec = object(
         algorithms: orderedChoice(
           "`algorithms` lists the KEMs MCP servers may use; the first is preferred for new keys.",
           KEM_ALGORITHMS,
-          { default: ["ML-KEM-768", "X-Wing", "ML-KEM-1024"] },
+          { default: POLICY_DEFAULTS.kemAlgorithms },
         ),
         rotationPeriod: duration(
           "How long a key stays active before the next one replaces it.",
@@ -67,13 +95,13 @@ const spec = object(
             min: "1s",
             max: "8760h",
           },
-          { default: "168h" },
+          { default: POLICY_DEFAULTS.rotationPeriod },
         ),
         gracePeriod: duration(
           "How long a replaced key's private half is kept to decrypt what was sealed to it, " +
             "then deleted. Must be shorter than `rotationPeriod`.",
           { min: "0s", max: "8760h" },
-          { default: "24h" },
+          { default: POLICY_DEFAULTS.gracePeriod },
         ),
       },
       {
@@ -96,7 +124,7 @@ const spec = object(
         algorithms: orderedChoice(
           "`algorithms` lists the signature algorithms workload identities may use; the first is preferred.",
           SIGNATURE_ALGORITHMS,
-          { default: ["ML-DSA-65", "ML-DSA-87"] },
+          { default: POLICY_DEFAULTS.identityAlgorithms },
         ),
         ttl: duration(
           "How long an issued identity certificate is valid.",
@@ -104,7 +132,7 @@ const spec = object(
             min: "1m",
             max: "24h",
           },
-          { default: "1h" },
+          { default: POLICY_DEFAULTS.identityTtl },
         ),
       },
       { default: {} },
@@ -114,7 +142,7 @@ const spec = object(
         "ML-KEM-768, X-Wing and ML-DSA-65 are 3, ML-KEM-1024 and ML-DSA-87 are 5.",
       1,
       5,
-      { default: 3 },
+      { default: POLICY_DEFAULTS.minimumSecurityCategory },
     ),
   },
   {

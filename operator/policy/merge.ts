@@ -1,0 +1,138 @@
+/**
+ * The effective policy of a namespace: every CryptoPolicy that selects it, merged so that the strictest
+ * wins. Allowed algorithms and groups are intersected (in the preference order of the first policy by
+ * name) and filtered by the highest `minimumSecurityCategory`; periods and TTLs take the shortest value;
+ * enforcement takes the strongest mode. An empty intersection is a conflict that names the policies and the
+ * fields involved. Where no policy selects a namespace, the CRD's defaults are in force, in `Audit` mode.
+ *
+ * @example
+ * const r = resolvePolicy([baseline, restricted], { "latticeguard.dev/tier": "restricted" });
+ * if (r.kind === "Resolved") r.policy.kemAlgorithms; // ["ML-KEM-1024"]
+ */
+import {
+  SECURITY_CATEGORY,
+  type KemAlgorithm,
+  type KeyExchangeGroup,
+  type SecurityCategory,
+  type SignatureAlgorithm,
+} from "../api/algorithms.ts";
+import { POLICY_DEFAULTS, type EnforcementMode } from "../api/cryptopolicy.schema.ts";
+import type { CryptoPolicy } from "../api/types.generated.ts";
+import { parseDuration } from "./duration.ts";
+import { selects } from "./selector.ts";
+
+/** The cryptography in force for one namespace. */
+export interface EffectivePolicy {
+  /** Names of the CryptoPolicies merged into this one, sorted; empty when the defaults apply. */
+  policies: string[];
+  enforcement: EnforcementMode;
+  keyExchange: KeyExchangeGroup[];
+  kemAlgorithms: KemAlgorithm[];
+  identityAlgorithms: SignatureAlgorithm[];
+  rotationPeriodMs: number;
+  gracePeriodMs: number;
+  identityTtlMs: number;
+  minimumSecurityCategory: SecurityCategory;
+}
+
+/** The outcome of merging: a policy, or a conflict that no object could satisfy. */
+export type PolicyResolution =
+  | { kind: "Resolved"; policy: EffectivePolicy }
+  | { kind: "Conflict"; policies: string[]; fields: string[]; message: string };
+
+const STRENGTH: Record<EnforcementMode, number> = { Audit: 0, Warn: 1, Enforce: 2 };
+
+/** The policy in force where no CryptoPolicy selects a namespace. */
+export const DEFAULT_POLICY: EffectivePolicy = {
+  policies: [],
+  enforcement: POLICY_DEFAULTS.enforcement,
+  keyExchange: [...POLICY_DEFAULTS.keyExchange],
+  kemAlgorithms: [...POLICY_DEFAULTS.kemAlgorithms],
+  identityAlgorithms: [...POLICY_DEFAULTS.identityAlgorithms],
+  rotationPeriodMs: parseDuration(POLICY_DEFAULTS.rotationPeriod, "rotationPeriod"),
+  gracePeriodMs: parseDuration(POLICY_DEFAULTS.gracePeriod, "gracePeriod"),
+  identityTtlMs: parseDuration(POLICY_DEFAULTS.identityTtl, "ttl"),
+  minimumSecurityCategory: POLICY_DEFAULTS.minimumSecurityCategory,
+};
+
+/** The CryptoPolicies among `policies` whose `namespaceSelector` selects a namespace with `labels`. */
+export function matchingPolicies(
+  policies: readonly CryptoPolicy[],
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+): CryptoPolicy[] {
+  return policies.filter((p) => selects(p.spec.namespaceSelector, namespaceLabels));
+}
+
+/** `lists[0]` in its own order, keeping what every list allows and what meets `category`. */
+function intersect<T extends keyof typeof SECURITY_CATEGORY>(
+  lists: readonly (readonly T[])[],
+  category: number,
+): T[] {
+  const [first = [], ...rest] = lists;
+  return first.filter((x) => rest.every((l) => l.includes(x)) && SECURITY_CATEGORY[x] >= category);
+}
+
+/** Merges the policies that select one namespace; the strictest wins. */
+export function mergePolicies(matching: readonly CryptoPolicy[]): PolicyResolution {
+  if (matching.length === 0) return { kind: "Resolved", policy: DEFAULT_POLICY };
+  const sorted = [...matching].sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+  const names = sorted.map((p) => p.metadata.name!);
+  const specs = sorted.map((p) => p.spec);
+  const category = Math.max(...specs.map((s) => s.minimumSecurityCategory)) as SecurityCategory;
+  const policy: EffectivePolicy = {
+    policies: names,
+    enforcement: specs
+      .map((s) => s.enforcement)
+      .reduce((a, b) => (STRENGTH[b] > STRENGTH[a] ? b : a)),
+    keyExchange: intersect(
+      specs.map((s) => s.transport.keyExchange),
+      category,
+    ),
+    kemAlgorithms: intersect(
+      specs.map((s) => s.kem.algorithms),
+      category,
+    ),
+    identityAlgorithms: intersect(
+      specs.map((s) => s.identity.algorithms),
+      category,
+    ),
+    rotationPeriodMs: Math.min(
+      ...specs.map((s, i) =>
+        parseDuration(s.kem.rotationPeriod, `${names[i]}: spec.kem.rotationPeriod`),
+      ),
+    ),
+    gracePeriodMs: Math.min(
+      ...specs.map((s, i) => parseDuration(s.kem.gracePeriod, `${names[i]}: spec.kem.gracePeriod`)),
+    ),
+    identityTtlMs: Math.min(
+      ...specs.map((s, i) => parseDuration(s.identity.ttl, `${names[i]}: spec.identity.ttl`)),
+    ),
+    minimumSecurityCategory: category,
+  };
+  const empty = (
+    [
+      ["spec.transport.keyExchange", policy.keyExchange],
+      ["spec.kem.algorithms", policy.kemAlgorithms],
+      ["spec.identity.algorithms", policy.identityAlgorithms],
+    ] as const
+  )
+    .filter(([, allowed]) => allowed.length === 0)
+    .map(([field]) => field);
+  if (empty.length === 0) return { kind: "Resolved", policy };
+  return {
+    kind: "Conflict",
+    policies: names,
+    fields: empty,
+    message:
+      `CryptoPolicies ${names.map((n) => `"${n}"`).join(", ")} together allow nothing for ` +
+      `${empty.map((f) => `\`${f}\``).join(", ")} at security category ${category} or above`,
+  };
+}
+
+/** The effective policy of a namespace with `labels`, from every CryptoPolicy in the cluster. */
+export function resolvePolicy(
+  policies: readonly CryptoPolicy[],
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+): PolicyResolution {
+  return mergePolicies(matchingPolicies(policies, namespaceLabels));
+}
