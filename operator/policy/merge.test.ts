@@ -134,7 +134,7 @@ describe("mergePolicies", () => {
         kem: { algorithms: ["ML-KEM-1024"], rotationPeriod: "1h", gracePeriod: "1m" },
       }),
     ]);
-    expect(r).toEqual({
+    expect(r).toMatchObject({
       kind: "Conflict",
       policies: ["only-1024", "only-xwing"],
       fields: ["spec.kem.algorithms"],

@@ -38,7 +38,14 @@ export interface EffectivePolicy {
 /** The outcome of merging: a policy, or a conflict that no object could satisfy. */
 export type PolicyResolution =
   | { kind: "Resolved"; policy: EffectivePolicy }
-  | { kind: "Conflict"; policies: string[]; fields: string[]; message: string };
+  | {
+      kind: "Conflict";
+      /** The merge with its empty lists: periods and enforcement still apply. */
+      policy: EffectivePolicy;
+      policies: string[];
+      fields: string[];
+      message: string;
+    };
 
 const STRENGTH: Record<EnforcementMode, number> = { Audit: 0, Warn: 1, Enforce: 2 };
 
@@ -121,6 +128,7 @@ export function mergePolicies(matching: readonly CryptoPolicy[]): PolicyResoluti
   if (empty.length === 0) return { kind: "Resolved", policy };
   return {
     kind: "Conflict",
+    policy,
     policies: names,
     fields: empty,
     message:

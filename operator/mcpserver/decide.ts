@@ -1,0 +1,156 @@
+/**
+ * What an MCPServer should use under its namespace's policy, and the conditions that report it. Pure.
+ *
+ * The KEM: the server's own `spec.kem.algorithm` when the policy allows it; otherwise the algorithm of the
+ * current active key while the policy still allows it (a changed preference order re-keys nobody); otherwise
+ * the policy's preferred KEM. A narrowing the policy forbids is reported (`PolicyCompliant=False`) and the
+ * policy wins: the server never holds a key of a forbidden algorithm longer than the re-key rate limit allows.
+ * Under a policy conflict nothing is allowed, so keys keep rotating on their current algorithm.
+ *
+ * @example
+ * const choice = chooseAlgorithms(server.spec, resolution, activeKey?.algorithm);
+ */
+import type { KemAlgorithm, SignatureAlgorithm } from "../api/algorithms.ts";
+import type { Condition, MCPServerSpec } from "../api/types.generated.ts";
+import type { ConditionUpdate } from "../kube/conditions.ts";
+import { setConditions } from "../kube/conditions.ts";
+import type { PolicyResolution } from "../policy/merge.ts";
+
+/** A reason the server breaks its policy, for `PolicyCompliant=False`. */
+export interface Violation {
+  reason: "PolicyConflict" | "KEMAlgorithmNotAllowed" | "IdentityAlgorithmNotAllowed";
+  message: string;
+}
+
+/** The algorithms a server uses, and what about its spec breaks the policy. */
+export interface AlgorithmChoice {
+  kem: KemAlgorithm;
+  identity: SignatureAlgorithm;
+  violations: Violation[];
+}
+
+const policyNames = (r: PolicyResolution) =>
+  r.policy.policies.length
+    ? r.policy.policies.map((n) => `"${n}"`).join(", ")
+    : "the default policy";
+
+/** What in the server's spec (or in the policies themselves) breaks the policy. */
+export function violations(spec: MCPServerSpec, resolution: PolicyResolution): Violation[] {
+  if (resolution.kind === "Conflict")
+    return [{ reason: "PolicyConflict", message: resolution.message }];
+  const { policy } = resolution;
+  const found: Violation[] = [];
+  const wantKem = spec.kem?.algorithm;
+  if (wantKem && !policy.kemAlgorithms.includes(wantKem)) {
+    found.push({
+      reason: "KEMAlgorithmNotAllowed",
+      message:
+        `\`spec.kem.algorithm\` ${wantKem} is not allowed by CryptoPolicy ${policyNames(resolution)}; ` +
+        `allowed: ${policy.kemAlgorithms.join(", ")}. Using ${policy.kemAlgorithms[0]}.`,
+    });
+  }
+  const wantIdentity = spec.identity?.algorithm;
+  if (wantIdentity && !policy.identityAlgorithms.includes(wantIdentity)) {
+    found.push({
+      reason: "IdentityAlgorithmNotAllowed",
+      message:
+        `\`spec.identity.algorithm\` ${wantIdentity} is not allowed by CryptoPolicy ${policyNames(resolution)}; ` +
+        `allowed: ${policy.identityAlgorithms.join(", ")}.`,
+    });
+  }
+  return found;
+}
+
+/** Chooses the server's KEM and signature algorithms under `resolution`. */
+export function chooseAlgorithms(
+  spec: MCPServerSpec,
+  resolution: PolicyResolution,
+  activeAlgorithm: KemAlgorithm | undefined,
+): AlgorithmChoice {
+  const { policy } = resolution;
+  const wantKem = spec.kem?.algorithm;
+  const allowedKem = (a: KemAlgorithm | undefined): a is KemAlgorithm =>
+    a !== undefined && (resolution.kind === "Conflict" || policy.kemAlgorithms.includes(a));
+  const kem = [wantKem, activeAlgorithm, policy.kemAlgorithms[0]].find(allowedKem) ?? "ML-KEM-768";
+  const wantIdentity = spec.identity?.algorithm;
+  const identity =
+    wantIdentity && policy.identityAlgorithms.includes(wantIdentity)
+      ? wantIdentity
+      : (policy.identityAlgorithms[0] ?? wantIdentity ?? "ML-DSA-65");
+  return { kem, identity, violations: violations(spec, resolution) };
+}
+
+/** What the conditions are computed from. */
+export interface ConditionInput {
+  generation: number;
+  hasActiveKey: boolean;
+  activeAlgorithm: KemAlgorithm | undefined;
+  wantedAlgorithm: KemAlgorithm;
+  rekeyPending: boolean;
+  violations: readonly Violation[];
+}
+
+/** `KeysReady`, `PolicyCompliant` and the summary `Ready`. */
+export function serverConditions(
+  existing: readonly Condition[] | undefined,
+  input: ConditionInput,
+  now: Date,
+): Condition[] {
+  const observedGeneration = input.generation;
+  const keys: ConditionUpdate = !input.hasActiveKey
+    ? {
+        type: "KeysReady",
+        status: "False",
+        reason: "NoActiveKey",
+        message: "No active KEM key yet",
+        observedGeneration,
+      }
+    : input.rekeyPending && input.activeAlgorithm !== input.wantedAlgorithm
+      ? {
+          type: "KeysReady",
+          status: "False",
+          reason: "RekeyPending",
+          message: `Waiting for the cluster-wide re-key rate limit to replace the ${input.activeAlgorithm} key with ${input.wantedAlgorithm}`,
+          observedGeneration,
+        }
+      : {
+          type: "KeysReady",
+          status: "True",
+          reason: "KeysRotating",
+          message: `The active ${input.activeAlgorithm} key rotates on schedule`,
+          observedGeneration,
+        };
+  const first = input.violations[0];
+  const policy: ConditionUpdate = first
+    ? {
+        type: "PolicyCompliant",
+        status: "False",
+        reason: first.reason,
+        message: input.violations.map((v) => v.message).join(" "),
+        observedGeneration,
+      }
+    : {
+        type: "PolicyCompliant",
+        status: "True",
+        reason: "Compliant",
+        message: "The server's cryptography is allowed by its policy",
+        observedGeneration,
+      };
+  const notReady = [keys, policy].find((c) => c.status !== "True");
+  const ready: ConditionUpdate = notReady
+    ? {
+        type: "Ready",
+        status: "False",
+        reason: notReady.reason,
+        message: notReady.message,
+        observedGeneration,
+      }
+    : {
+        type: "Ready",
+        status: "True",
+        reason: "Ready",
+        message: "Keys are rotating under a satisfied policy",
+        observedGeneration,
+      };
+  return setConditions(existing, [ready, keys, policy], now);
+}
