@@ -55,10 +55,10 @@ function isStoredKey(x: unknown): x is StoredKey {
   );
 }
 
-function parseEntries(raw: Buffer | undefined, problems: string[]): unknown[] {
+function parseEntries(raw: Uint8Array | undefined, problems: string[]): unknown[] {
   if (raw === undefined) return [];
   try {
-    const parsed: unknown = JSON.parse(raw.toString("utf8"));
+    const parsed: unknown = JSON.parse(Buffer.from(raw).toString("utf8"));
     if (Array.isArray(parsed)) return parsed;
   } catch {
     // reported below
@@ -83,7 +83,7 @@ export function decodeKeyring(
 ): DecodedKeyring {
   const problems: string[] = [];
   const bytes = (key: string) =>
-    data?.[key] === undefined ? undefined : Buffer.from(data[key], "base64");
+    data?.[key] === undefined ? undefined : new Uint8Array(Buffer.from(data[key], "base64"));
   const keys: KeyRecord[] = [];
   const seeds = new Map<string, Uint8Array>();
   for (const entry of parseEntries(bytes(KEYRING_ENTRY), problems)) {
