@@ -22,7 +22,7 @@ $(STAMP): package.json package-lock.json
 
 .PHONY: deps
 deps: $(STAMP) ## Install the npm dependencies, including the pinned Node 24.
-	@node hack/require-node.mjs
+	@node operator/bin/require-node.mjs
 
 .PHONY: control-plane
 control-plane: deps ## Build (once) and cache etcd, kube-apiserver and kube-controller-manager; needs Go.

@@ -21,7 +21,6 @@ import {
   object,
   oneOf,
   orderedChoice,
-  timestamp,
 } from "./schema-kit.ts";
 
 /** How a policy treats a pod that breaks it. */
@@ -189,7 +188,6 @@ const status = object("What LatticeGuard observed of this policy.", {
       compliantPods: count("Of those, pods that comply."),
     },
   ),
-  lastEvaluatedTime: timestamp("When coverage was last computed."),
 });
 
 /** The CryptoPolicy custom resource definition. */

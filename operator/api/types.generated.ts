@@ -162,10 +162,6 @@ export interface CryptoPolicyStatus {
      */
     compliantPods?: number;
   };
-  /**
-   * When coverage was last computed.
-   */
-  lastEvaluatedTime?: string;
 }
 export interface Condition {
   /**

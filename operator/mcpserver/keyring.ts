@@ -154,13 +154,11 @@ export interface PublishedKey {
   notAfter: string;
 }
 
-/** The public keys of a keyring with their validity windows, active key first. */
-export function publishKeys(
+/** When each key is (or was, or will be) first used, and when its private half is deleted. */
+export function keyWindows(
   keys: readonly KeyRecord[],
-  seeds: ReadonlyMap<string, Uint8Array>,
-  derive: KeyDeriver,
   periods: { rotationPeriodMs: number; gracePeriodMs: number },
-): PublishedKey[] {
+): { key: KeyRecord; notBefore: number; notAfter: number }[] {
   const active = keys.find((k) => k.state === "active");
   const activeUntil = active ? rotationDue(active, periods.rotationPeriodMs) : undefined;
   const window = (k: KeyRecord): [number, number] => {
@@ -173,18 +171,28 @@ export function publishKeys(
   const order: Record<KeyState, number> = { active: 0, next: 1, retiring: 2 };
   return [...keys]
     .sort((a, b) => order[a.state] - order[b.state])
-    .map((k) => {
-      const [notBefore, notAfter] = window(k);
-      return {
-        keyId: k.id,
-        algorithm: k.algorithm,
-        hpkeKemId: derive.hpkeKemId(k.algorithm),
-        publicKey: Buffer.from(derive.publicKey(k.algorithm, seeds.get(k.id)!)).toString("base64"),
-        state: k.state,
-        notBefore: iso(notBefore)!,
-        notAfter: iso(notAfter)!,
-      };
+    .map((key) => {
+      const [notBefore, notAfter] = window(key);
+      return { key, notBefore, notAfter };
     });
+}
+
+/** The public keys of a keyring with their validity windows, active key first. */
+export function publishKeys(
+  keys: readonly KeyRecord[],
+  seeds: ReadonlyMap<string, Uint8Array>,
+  derive: KeyDeriver,
+  periods: { rotationPeriodMs: number; gracePeriodMs: number },
+): PublishedKey[] {
+  return keyWindows(keys, periods).map(({ key, notBefore, notAfter }) => ({
+    keyId: key.id,
+    algorithm: key.algorithm,
+    hpkeKemId: derive.hpkeKemId(key.algorithm),
+    publicKey: Buffer.from(derive.publicKey(key.algorithm, seeds.get(key.id)!)).toString("base64"),
+    state: key.state,
+    notBefore: iso(notBefore)!,
+    notAfter: iso(notAfter)!,
+  }));
 }
 
 /** The `status.kem` summary of a keyring. */

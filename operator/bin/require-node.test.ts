@@ -19,7 +19,7 @@ describe("nodeVersionProblem", () => {
 
   it("lets the Node that runs the tests through when run as a script", async () => {
     const run = promisify(execFile);
-    const { stderr } = await run(process.execPath, ["hack/require-node.mjs"]);
+    const { stderr } = await run(process.execPath, ["operator/bin/require-node.mjs"]);
     expect(stderr).toBe("");
   });
 });

@@ -1,0 +1,196 @@
+/**
+ * The CryptoPolicy reconciler: reports what a policy covers and whether it conflicts. A policy's own
+ * content is validated by the CRD schema; what only the cluster can tell is here:
+ *
+ * - `Conflicting`: in some namespace this policy and others together allow nothing for a list (their
+ *   intersection is empty). The condition names the namespaces, the other policies and the fields.
+ * - `status.coverage`: namespaces selected, MCPServers in them and how many comply (their
+ *   `PolicyCompliant` condition), pods those servers select and how many declare an allowed transport:
+ *   the impact preview before switching to `Enforce`.
+ * - `Ready`: the policy is in force without conflict.
+ *
+ * Status is written only when it changed, and contains no timestamps but the conditions' transitions, so
+ * a reconcile that finds nothing new writes nothing.
+ *
+ * @example
+ * const reconcile = cryptoPolicyReconciler(deps);
+ * await reconcile("baseline");
+ */
+import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
+import { isDeepStrictEqual } from "node:util";
+import type {
+  Condition,
+  CryptoPolicy,
+  CryptoPolicyStatus,
+  MCPServer,
+} from "../api/types.generated.ts";
+import type { EventRecorder } from "../events.ts";
+import type { Writer } from "../kube/apply.ts";
+import type { Cache } from "../kube/cache.ts";
+import { findCondition, setConditions, type ConditionUpdate } from "../kube/conditions.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { resolvePolicy } from "../policy/merge.ts";
+import { selects } from "../policy/selector.ts";
+import { hasPostQuantumTransport } from "../policy/transport.ts";
+import type { ReconcileResult } from "../runtime/queue.ts";
+
+/** Everything the reconciler reads and writes through. */
+export interface CryptoPolicyDeps {
+  policies: Cache<CryptoPolicy>;
+  namespaces: Cache<V1Namespace>;
+  servers: Cache<MCPServer>;
+  pods: Cache<V1Pod>;
+  writer: Writer;
+  events: EventRecorder;
+  metrics: Metrics;
+  now: () => number;
+  log: Logger;
+}
+
+/** A namespace where this policy takes part in a conflict. */
+export interface NamespaceConflict {
+  namespace: string;
+  policies: string[];
+  fields: string[];
+}
+
+/** What one policy covers across the cluster. Pure. */
+export function evaluatePolicy(
+  policy: CryptoPolicy,
+  all: readonly CryptoPolicy[],
+  namespaces: readonly V1Namespace[],
+  servers: readonly MCPServer[],
+  pods: readonly V1Pod[],
+): {
+  coverage: Required<NonNullable<CryptoPolicyStatus["coverage"]>>;
+  conflicts: NamespaceConflict[];
+} {
+  const coverage = {
+    namespaces: 0,
+    mcpServers: 0,
+    compliantMCPServers: 0,
+    pods: 0,
+    compliantPods: 0,
+  };
+  const conflicts: NamespaceConflict[] = [];
+  for (const ns of namespaces) {
+    const name = ns.metadata?.name ?? "";
+    if (!selects(policy.spec.namespaceSelector, ns.metadata?.labels)) continue;
+    coverage.namespaces++;
+    const resolution = resolvePolicy(all, ns.metadata?.labels);
+    if (resolution.kind === "Conflict") {
+      conflicts.push({ namespace: name, policies: resolution.policies, fields: resolution.fields });
+    }
+    const nsPods = pods.filter((p) => p.metadata?.namespace === name);
+    for (const server of servers.filter((s) => s.metadata.namespace === name)) {
+      coverage.mcpServers++;
+      if (findCondition(server.status?.conditions, "PolicyCompliant")?.status === "True") {
+        coverage.compliantMCPServers++;
+      }
+      const selected = nsPods.filter((p) => selects(server.spec.selector, p.metadata?.labels));
+      coverage.pods += selected.length;
+      coverage.compliantPods += selected.filter((p) =>
+        hasPostQuantumTransport(p, resolution.policy),
+      ).length;
+    }
+  }
+  return { coverage, conflicts };
+}
+
+/** `Ready` and `Conflicting` from the conflicts found. */
+export function policyConditions(
+  existing: readonly Condition[] | undefined,
+  generation: number,
+  conflicts: readonly NamespaceConflict[],
+  now: Date,
+): Condition[] {
+  const observedGeneration = generation;
+  const shown = conflicts
+    .slice(0, 5)
+    .map(
+      (c) =>
+        `namespace ${c.namespace}: ${c.policies.map((p) => `"${p}"`).join(", ")} allow nothing for ${c.fields.join(", ")}`,
+    );
+  const more =
+    conflicts.length > shown.length ? ` (and ${conflicts.length - shown.length} more)` : "";
+  const updates: ConditionUpdate[] = conflicts.length
+    ? [
+        {
+          type: "Ready",
+          status: "False",
+          reason: "PolicyConflict",
+          message: `Conflicts with other CryptoPolicies in ${conflicts.length} namespace(s)`,
+          observedGeneration,
+        },
+        {
+          type: "Conflicting",
+          status: "True",
+          reason: "EmptyIntersection",
+          message: shown.join("; ") + more,
+          observedGeneration,
+        },
+      ]
+    : [
+        {
+          type: "Ready",
+          status: "True",
+          reason: "InForce",
+          message: "The policy is in force",
+          observedGeneration,
+        },
+        {
+          type: "Conflicting",
+          status: "False",
+          reason: "NoConflict",
+          message: "No namespace's policies conflict",
+          observedGeneration,
+        },
+      ];
+  return setConditions(existing, updates, now);
+}
+
+/** The reconcile function of the CryptoPolicy controller. */
+export function cryptoPolicyReconciler(
+  deps: CryptoPolicyDeps,
+): (key: string) => Promise<ReconcileResult> {
+  return async (key) => {
+    const policy = deps.policies.get(key);
+    if (!policy || policy.metadata.deletionTimestamp) {
+      deps.metrics.policyConflicts.remove({ policy: key });
+      return;
+    }
+    const { coverage, conflicts } = evaluatePolicy(
+      policy,
+      deps.policies.list(),
+      deps.namespaces.list(),
+      deps.servers.list(),
+      deps.pods.list(),
+    );
+    const generation = policy.metadata.generation ?? 0;
+    const conditions = policyConditions(
+      policy.status?.conditions,
+      generation,
+      conflicts,
+      new Date(deps.now()),
+    );
+    const status: CryptoPolicyStatus = { observedGeneration: generation, conditions, coverage };
+    deps.metrics.policyConflicts.set({ policy: key }, conflicts.length);
+    if (isDeepStrictEqual(status, policy.status)) return;
+    await deps.writer.applyStatus(
+      { kind: "CryptoPolicy", metadata: { name: key } },
+      "cryptopolicies",
+      status,
+    );
+    const wasConflicting =
+      findCondition(policy.status?.conditions, "Conflicting")?.status === "True";
+    if (conflicts.length && !wasConflicting) {
+      const message = findCondition(conditions, "Conflicting")!.message;
+      deps.log.warn(
+        { policy: key, namespaces: conflicts.length },
+        "Found conflicting CryptoPolicies",
+      );
+      void deps.events.record(policy, "Warning", "PolicyConflict", message);
+    }
+  };
+}

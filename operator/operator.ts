@@ -1,0 +1,206 @@
+/**
+ * `latticeguard operator`: the informers, the two controllers (MCPServer and CryptoPolicy), leader
+ * election and the HTTP endpoints, started in order and stopped in reverse on SIGTERM. Informers and the
+ * HTTP endpoints run on every replica (webhooks and the issuance API answer from the caches); controllers
+ * reconcile only on the leader.
+ *
+ * @example
+ * const operator = await startOperator(config);
+ * await operator.stop();
+ */
+import {
+  KubeConfig,
+  type V1ConfigMap,
+  type V1Namespace,
+  type V1Pod,
+  type V1Secret,
+} from "@kubernetes/client-node";
+import { API_VERSION } from "./api/crd.ts";
+import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
+import type { OperatorConfig } from "./cli/flags.ts";
+import { cryptoPolicyReconciler } from "./cryptopolicy/reconcile.ts";
+import { apiEventRecorder } from "./events.ts";
+import { MANAGED_LABELS, apiWriter } from "./kube/apply.ts";
+import { logger } from "./log.ts";
+import { keyMaterial } from "./mcpserver/key-material.ts";
+import { mcpServerReconciler } from "./mcpserver/reconcile.ts";
+import { RekeyLimiter } from "./mcpserver/rekey-limiter.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { Controller, allKeysOf, ownerKeysOf, type KeyMapper } from "./runtime/controller.ts";
+import { Informer } from "./runtime/informer.ts";
+import { LeaderElector } from "./runtime/leader.ts";
+import type { QueueHooks } from "./runtime/queue.ts";
+import { serveOperatorHttp } from "./server.ts";
+
+/** A running operator. */
+export interface RunningOperator {
+  /** The port of `/metrics`, `/healthz` and `/readyz`. */
+  httpPort: number;
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+/** The name of the leader-election Lease in the operator's namespace. */
+export const LEASE_NAME = "latticeguard-operator";
+
+function queueHooks(metrics: Metrics, controller: string): QueueHooks {
+  return {
+    onReconciled(_key, outcome, durationMs) {
+      metrics.reconciles.inc({ controller, result: outcome });
+      if (outcome === "error") metrics.reconcileErrors.inc({ controller });
+      metrics.reconcileDuration.observe({ controller }, durationMs / 1000);
+    },
+  };
+}
+
+/** Maps an object in some namespace to the keys of every MCPServer in that namespace. */
+function serversInNamespaceOf(
+  servers: Informer<MCPServer>,
+  namespaceOf: (obj: V1Pod | V1Namespace) => string | undefined,
+): KeyMapper<V1Pod | V1Namespace> {
+  return (_key, obj) => {
+    const namespace = namespaceOf(obj);
+    return servers
+      .list()
+      .filter((s) => s.metadata.namespace === namespace)
+      .map((s) => `${namespace}/${s.metadata.name}`);
+  };
+}
+
+/** Starts everything; resolves once the HTTP endpoints listen (caches sync in the background). */
+export async function startOperator(config: OperatorConfig): Promise<RunningOperator> {
+  const log = logger.child({ component: "operator" });
+  logger.level = config.logLevel;
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+  const metrics = createMetrics();
+  const managed = Object.entries(MANAGED_LABELS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const servers = new Informer<MCPServer>(kc, {
+    resource: { apiVersion: API_VERSION, plural: "mcpservers" },
+  });
+  const policies = new Informer<CryptoPolicy>(kc, {
+    resource: { apiVersion: API_VERSION, plural: "cryptopolicies" },
+  });
+  const namespaces = new Informer<V1Namespace>(kc, {
+    resource: { apiVersion: "v1", plural: "namespaces" },
+  });
+  const pods = new Informer<V1Pod>(kc, { resource: { apiVersion: "v1", plural: "pods" } });
+  const secrets = new Informer<V1Secret>(kc, {
+    resource: { apiVersion: "v1", plural: "secrets" },
+    labelSelector: managed,
+  });
+  const configMaps = new Informer<V1ConfigMap>(kc, {
+    resource: { apiVersion: "v1", plural: "configmaps" },
+    labelSelector: managed,
+  });
+  const informers = [servers, policies, namespaces, pods, secrets, configMaps];
+
+  const elector = config.leaderElect
+    ? new LeaderElector(kc, {
+        namespace: config.namespace,
+        name: LEASE_NAME,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
+      })
+    : undefined;
+  elector?.subscribe({
+    onStartedLeading: () => metrics.leader.set(1),
+    onStoppedLeading: () => metrics.leader.set(0),
+  });
+  if (!elector) metrics.leader.set(1);
+
+  const writer = apiWriter(kc);
+  const events = apiEventRecorder(kc, log);
+  const now = () => Date.now();
+  const mcpServers = new Controller({
+    name: "mcpserver",
+    leader: elector,
+    queue: {
+      concurrency: config.workers,
+      minRequeueAfterMs: 50,
+      maxKeys: 100_000,
+      hooks: queueHooks(metrics, "mcpserver"),
+    },
+    reconcile: mcpServerReconciler({
+      servers,
+      policies,
+      namespaces,
+      secrets,
+      configMaps,
+      pods,
+      writer,
+      events,
+      metrics,
+      now,
+      keys: keyMaterial(config.kemBackend),
+      rekeyLimiter: new RekeyLimiter(
+        { perSecond: config.rekeyPerSecond, burst: config.rekeyBurst },
+        now,
+      ),
+      log: logger,
+    }),
+  })
+    .watch(servers)
+    .watch(policies, allKeysOf(servers))
+    .watch(
+      namespaces,
+      serversInNamespaceOf(servers, (ns) => ns.metadata?.name),
+    )
+    .watch(
+      pods,
+      serversInNamespaceOf(servers, (pod) => pod.metadata?.namespace),
+    )
+    .watch(secrets, ownerKeysOf("MCPServer"))
+    .watch(configMaps, ownerKeysOf("MCPServer"));
+  const cryptoPolicies = new Controller({
+    name: "cryptopolicy",
+    leader: elector,
+    queue: { hooks: queueHooks(metrics, "cryptopolicy") },
+    reconcile: cryptoPolicyReconciler({
+      policies,
+      namespaces,
+      servers,
+      pods,
+      writer,
+      events,
+      metrics,
+      now,
+      log: logger,
+    }),
+  })
+    .watch(policies)
+    .watch(namespaces, allKeysOf(policies))
+    .watch(servers, allKeysOf(policies))
+    .watch(pods, allKeysOf(policies));
+  const controllers = [mcpServers, cryptoPolicies];
+
+  const http = await serveOperatorHttp(config.metricsAddress, {
+    metrics,
+    ready: () => informers.every((i) => i.synced),
+    beforeScrape: () => {
+      for (const c of controllers) metrics.queueDepth.set({ controller: c.name }, c.stats().depth);
+    },
+  });
+  for (const c of controllers) c.start();
+  elector?.start();
+  log.info(
+    { httpPort: http.port, leaderElect: config.leaderElect, kemBackend: config.kemBackend },
+    "Started operator",
+  );
+
+  return {
+    httpPort: http.port,
+    metrics,
+    async stop() {
+      await Promise.all(controllers.map((c) => c.stop()));
+      await elector?.stop();
+      await Promise.all(informers.map((i) => i.stop()));
+      await http.close();
+      log.info("Stopped operator");
+    },
+  };
+}
