@@ -18,8 +18,9 @@ export default defineConfig({
           globalSetup: ["test/integration/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          // One API server serves every file; two workers keep a 2-core machine busy without starving it.
-          maxWorkers: 2,
+          // One API server serves every file, and operators under test act cluster-wide (CryptoPolicies
+          // are cluster-scoped): files run one at a time so no two operators reconcile the same objects.
+          fileParallelism: false,
         },
       },
     ],

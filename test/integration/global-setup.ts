@@ -5,7 +5,7 @@
  */
 import type { TestProject } from "vitest/node";
 import { startControlPlane, type ControlPlane } from "../../hack/control-plane.ts";
-import { installCrds } from "../../hack/kubectl.ts";
+import { installCrds, kubectl } from "../../hack/kubectl.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -21,6 +21,8 @@ let controlPlane: ControlPlane | undefined;
 export async function setup(project: TestProject): Promise<void> {
   controlPlane = await startControlPlane();
   await installCrds(controlPlane.kubeconfigPath);
+  // The operator's own namespace, where operators under test keep their leader-election Lease.
+  await kubectl(controlPlane.kubeconfigPath, ["create", "namespace", "latticeguard-system"]);
   project.provide("kubeconfigPath", controlPlane.kubeconfigPath);
   project.provide("controlPlaneDir", controlPlane.dir);
 }

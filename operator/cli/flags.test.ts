@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { operatorHelp, parseOperatorFlags } from "./flags.ts";
+
+describe("parseOperatorFlags", () => {
+  it("has sensible defaults, like cert-manager's", () => {
+    expect(parseOperatorFlags([], {})).toEqual({
+      kubeconfig: undefined,
+      namespace: "latticeguard-system",
+      metricsAddress: { host: "0.0.0.0", port: 8080 },
+      leaderElect: true,
+      leaseDurationMs: 60_000,
+      renewDeadlineMs: 40_000,
+      retryPeriodMs: 15_000,
+      kemBackend: "auto",
+      rekeyPerSecond: 5,
+      rekeyBurst: 20,
+      workers: 4,
+      logLevel: "info",
+    });
+  });
+
+  it("takes the namespace from POD_NAMESPACE when the flag is absent", () => {
+    expect(parseOperatorFlags([], { POD_NAMESPACE: "lg" }).namespace).toBe("lg");
+    expect(parseOperatorFlags(["--namespace=x"], { POD_NAMESPACE: "lg" }).namespace).toBe("x");
+  });
+
+  it("parses every flag", () => {
+    const config = parseOperatorFlags(
+      [
+        "--kubeconfig=/k",
+        "--metrics-bind-address=127.0.0.1:0",
+        "--leader-elect=false",
+        "--leader-election-lease-duration=6s",
+        "--leader-election-renew-deadline=4s",
+        "--leader-election-retry-period=1s",
+        "--kem-backend=noble",
+        "--rekey-rate=2",
+        "--rekey-burst=3",
+        "--workers=8",
+        "--log-level=debug",
+      ],
+      {},
+    );
+    expect(config).toMatchObject({
+      kubeconfig: "/k",
+      metricsAddress: { host: "127.0.0.1", port: 0 },
+      leaderElect: false,
+      leaseDurationMs: 6000,
+      renewDeadlineMs: 4000,
+      retryPeriodMs: 1000,
+      kemBackend: "noble",
+      rekeyPerSecond: 2,
+      rekeyBurst: 3,
+      workers: 8,
+      logLevel: "debug",
+    });
+  });
+
+  it.each([
+    [["--workers=0"], "--workers: must be a whole number from 1 to 64"],
+    [["--workers=2.5"], "--workers: must be a whole number"],
+    [["--kem-backend=openssl"], '--kem-backend: must be one of native, noble, auto, got "openssl"'],
+    [["--leader-elect=yes"], '--leader-elect: must be true or false, got "yes"'],
+    [["--leader-election-lease-duration=1 minute"], "--leader-election-lease-duration:"],
+    [
+      ["--leader-election-retry-period=10ms"],
+      "--leader-election-retry-period: must be at least 1s",
+    ],
+    [["--metrics-bind-address=8080"], "--metrics-bind-address: must be host:port"],
+    [["--metrics-bind-address=:99999"], "--metrics-bind-address: must be host:port"],
+    [["--namespace=Not_A_Namespace"], "--namespace:"],
+    [["--log-level=loud"], "--log-level: must be one of"],
+    [
+      ["--leader-election-lease-duration=10s", "--leader-election-renew-deadline=20s"],
+      "must exceed",
+    ],
+    [["--no-such-flag"], "latticeguard operator: Unknown option '--no-such-flag'"],
+  ])("rejects %j, naming the flag", (argv, message) => {
+    expect(() => parseOperatorFlags(argv, {})).toThrow(message);
+  });
+
+  it("reports every bad flag at once", () => {
+    expect(() => parseOperatorFlags(["--workers=0", "--log-level=loud"], {})).toThrow(
+      /--workers: .*\n\s+--log-level: /,
+    );
+  });
+});
+
+describe("operatorHelp", () => {
+  it("lists every flag with its default", () => {
+    const help = operatorHelp();
+    expect(help).toContain("--kem-backend");
+    expect(help).toContain("(default auto)");
+  });
+});

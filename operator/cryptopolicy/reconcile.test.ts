@@ -1,0 +1,113 @@
+import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import type { CryptoPolicy, MCPServer } from "../api/types.generated.ts";
+import { findCondition } from "../kube/conditions.ts";
+import { evaluatePolicy, policyConditions } from "./reconcile.ts";
+
+const policy = (
+  name: string,
+  algorithms: CryptoPolicy["spec"]["kem"]["algorithms"],
+  labels?: Record<string, string>,
+): CryptoPolicy => ({
+  apiVersion: "latticeguard.dev/v1alpha1",
+  kind: "CryptoPolicy",
+  metadata: { name },
+  spec: {
+    ...(labels && { namespaceSelector: { matchLabels: labels } }),
+    enforcement: "Audit",
+    minimumSecurityCategory: 3,
+    transport: { keyExchange: ["X25519MLKEM768"] },
+    kem: { algorithms, rotationPeriod: "1h", gracePeriod: "1m" },
+    identity: { algorithms: ["ML-DSA-65"], ttl: "1h" },
+  },
+});
+const ns = (name: string, labels: Record<string, string> = {}): V1Namespace => ({
+  metadata: { name, labels },
+});
+const server = (namespace: string, name: string, compliant: boolean): MCPServer => ({
+  apiVersion: "latticeguard.dev/v1alpha1",
+  kind: "MCPServer",
+  metadata: { namespace, name },
+  spec: { selector: { matchLabels: { app: name } }, port: "mcp", transport: "streamable-http" },
+  status: {
+    conditions: [
+      {
+        type: "PolicyCompliant",
+        status: compliant ? "True" : "False",
+        reason: "x",
+        message: "",
+        lastTransitionTime: "2026-01-01T00:00:00Z",
+      },
+    ],
+  },
+});
+const pod = (namespace: string, app: string, transport?: string): V1Pod => ({
+  metadata: {
+    namespace,
+    name: `${app}-${transport ?? "none"}`,
+    labels: { app },
+    annotations: transport ? { "latticeguard.dev/transport": transport } : {},
+  },
+});
+
+describe("evaluatePolicy", () => {
+  const namespaces = [ns("a", { tier: "x" }), ns("b", { tier: "x" }), ns("c")];
+  const servers = [
+    server("a", "s1", true),
+    server("a", "s2", false),
+    server("b", "s3", true),
+    server("c", "s4", true),
+  ];
+  const pods = [
+    pod("a", "s1", "X25519MLKEM768"),
+    pod("a", "s1"),
+    pod("a", "s2", "MLKEM1024"),
+    pod("c", "s4", "X25519MLKEM768"),
+  ];
+
+  it("counts what the policy selects and what complies", () => {
+    const p = policy("tier-x", ["ML-KEM-768"], { tier: "x" });
+    const { coverage, conflicts } = evaluatePolicy(p, [p], namespaces, servers, pods);
+    expect(coverage).toEqual({
+      namespaces: 2,
+      mcpServers: 3,
+      compliantMCPServers: 2,
+      pods: 3,
+      compliantPods: 1,
+    });
+    expect(conflicts).toEqual([]);
+  });
+
+  it("finds the namespaces where it conflicts with another policy", () => {
+    const mine = policy("mine", ["ML-KEM-768"]);
+    const theirs = policy("theirs", ["X-Wing"], { tier: "x" });
+    const { conflicts } = evaluatePolicy(mine, [mine, theirs], namespaces, servers, pods);
+    expect(conflicts).toEqual([
+      { namespace: "a", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },
+      { namespace: "b", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },
+    ]);
+  });
+});
+
+describe("policyConditions", () => {
+  const now = new Date("2026-11-21T12:00:00Z");
+  it("is Ready without conflicts", () => {
+    const c = policyConditions(undefined, 2, [], now);
+    expect(findCondition(c, "Ready")).toMatchObject({ status: "True", observedGeneration: 2 });
+    expect(findCondition(c, "Conflicting")?.status).toBe("False");
+  });
+
+  it("names at most five conflicting namespaces and counts the rest", () => {
+    const conflicts = Array.from({ length: 7 }, (_, i) => ({
+      namespace: `ns${i}`,
+      policies: ["a", "b"],
+      fields: ["spec.kem.algorithms"],
+    }));
+    const c = policyConditions(undefined, 1, conflicts, now);
+    expect(findCondition(c, "Ready")).toMatchObject({ status: "False", reason: "PolicyConflict" });
+    const message = findCondition(c, "Conflicting")!.message;
+    expect(message).toContain('namespace ns0: "a", "b" allow nothing for spec.kem.algorithms');
+    expect(message).not.toContain("ns5");
+    expect(message).toContain("(and 2 more)");
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * Crashes and failover against the real API server. An operator process killed with SIGKILL at random
+ * moments, again and again, while keys rotate every two seconds, must never lose a key (no seed deleted
+ * before its grace period ends) and never rotate twice (activations at least a period apart). With two
+ * operators sharing the Lease, killing the leader hands over to the other within the lease duration.
+ */
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { GROUP, VERSION } from "../../operator/api/crd.ts";
+import type { MCPServer } from "../../operator/api/types.generated.ts";
+import { keyMaterial } from "../../operator/mcpserver/key-material.ts";
+import { decodeKeyring } from "../../operator/mcpserver/keyring.ts";
+import type { KeyRecord } from "../../operator/mcpserver/rotation.ts";
+import { testNamespace } from "./harness.ts";
+import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
+
+const P = 2_000;
+const G = 1_000;
+const crypto = keyMaterial("auto");
+
+let kc: KubeConfig;
+let namespace: string;
+let core: CoreV1Api;
+let custom: CustomObjectsApi;
+const policyName = `failover-${Math.random().toString(36).slice(2, 7)}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  ({ kc, namespace } = await testNamespace("failover"));
+  core = kc.makeApiClient(CoreV1Api);
+  custom = kc.makeApiClient(CustomObjectsApi);
+  await core.patchNamespace({
+    name: namespace,
+    body: [{ op: "add", path: "/metadata/labels/latticeguard.dev~1test", value: namespace }],
+  });
+  await custom.createClusterCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "cryptopolicies",
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "CryptoPolicy",
+      metadata: { name: policyName },
+      spec: {
+        namespaceSelector: { matchLabels: { "latticeguard.dev/test": namespace } },
+        kem: { algorithms: ["ML-KEM-768"], rotationPeriod: `${P}ms`, gracePeriod: `${G}ms` },
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await custom
+    .deleteClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: "cryptopolicies",
+      name: policyName,
+    })
+    .catch(() => undefined);
+});
+
+async function createServer(name: string) {
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "mcpservers",
+    namespace,
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "MCPServer",
+      metadata: { name },
+      spec: { selector: { matchLabels: { app: name } }, port: 8443 },
+    },
+  });
+}
+
+/** Every keyring the Secret held, sampled every 50 ms until `stop()`. */
+function recordKeyrings(name: string) {
+  const samples: { at: number; keys: KeyRecord[] }[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const s = await core
+        .readNamespacedSecret({ name: `${name}-kem`, namespace })
+        .catch(() => undefined);
+      if (s) samples.push({ at: Date.now(), keys: decodeKeyring(s.data, crypto).keys });
+      await sleep(50);
+    }
+  })();
+  return {
+    samples,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+describe("an operator killed at random moments", () => {
+  it("never loses a key and never rotates twice", async () => {
+    await createServer("crashy");
+    const recorder = recordKeyrings("crashy");
+    const started = Date.now();
+    for (let i = 0; i < 6; i++) {
+      const op = await startOperatorProcess({ leaseSeconds: 3 });
+      await sleep(500 + Math.random() * 2_500);
+      await op.kill();
+    }
+    // A last, healthy operator catches up on whatever the crashes left half done.
+    const last = await startOperatorProcess({ leaseSeconds: 3 });
+    await sleep(3 * P);
+    await recorder.stop();
+    await last.stop();
+
+    const activations = new Map<string, number>();
+    const lastSeen = new Map<string, { at: number; key: KeyRecord }>();
+    for (const { at, keys } of recorder.samples) {
+      for (const key of keys) {
+        if (key.activatedAt !== undefined && key.state !== "next")
+          activations.set(key.id, key.activatedAt);
+        lastSeen.set(key.id, { at, key });
+      }
+    }
+    const times = [...activations.values()].sort((a, b) => a - b);
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    // Never twice in a period: consecutive activations are at least a rotation period apart.
+    for (let i = 1; i < times.length; i++)
+      expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(P - 50);
+    // Never lost: a key that vanished was retiring and its grace period was over.
+    const end = recorder.samples.at(-1)!;
+    for (const [id, { key }] of lastSeen) {
+      if (end.keys.some((k) => k.id === id)) continue;
+      expect(key.state, `key ${id} vanished while ${key.state}`).toBe("retiring");
+      expect(end.at).toBeGreaterThanOrEqual(key.retireAt!);
+    }
+    // And the server ended healthy, on schedule.
+    const server = (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: "mcpservers",
+      namespace,
+      name: "crashy",
+    })) as MCPServer;
+    expect(server.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+    expect(Date.parse(server.status!.kem!.nextRotationTime!)).toBeGreaterThan(started);
+  });
+});
+
+describe("two operators sharing the Lease", () => {
+  let a: OperatorProcess | undefined;
+  let b: OperatorProcess | undefined;
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+
+  it("hand over within the lease duration when the leader dies", async () => {
+    const lease = 4;
+    a = await startOperatorProcess({ leaseSeconds: lease });
+    await vi.waitFor(() => expect(a!.leading()).toBe(true), { timeout: 15_000, interval: 100 });
+    b = await startOperatorProcess({ leaseSeconds: lease });
+    await sleep(1_500);
+    expect(b.leading()).toBe(false);
+    expect(await b.metric("latticeguard_leader")).toBe(0);
+
+    await createServer("handover");
+    await vi.waitFor(
+      async () => {
+        const s = (await custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: "mcpservers",
+          namespace,
+          name: "handover",
+        })) as MCPServer;
+        expect(s.status?.kem?.activeKeyId).toBeDefined();
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+
+    const killedAt = Date.now();
+    await a.kill();
+    await vi.waitFor(() => expect(b!.leading()).toBe(true), { timeout: 20_000, interval: 50 });
+    const takeover = Date.now() - killedAt;
+    // The lease must run out first (up to its duration), then B's next retry (1 s) acquires it.
+    expect(takeover).toBeLessThanOrEqual(lease * 1000 + 1_000 + 1_500);
+    expect(await b.metric("latticeguard_leader")).toBe(1);
+
+    // B now rotates the keys A created.
+    const before = await b.metric("latticeguard_kem_rotations_total", { mcpserver: "handover" });
+    await vi.waitFor(
+      async () => {
+        expect(
+          await b!.metric("latticeguard_kem_rotations_total", { mcpserver: "handover" }),
+        ).toBeGreaterThan(before);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+  });
+});
