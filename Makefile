@@ -68,3 +68,7 @@ test-integration: deps control-plane ## Run the integration tests against a loca
 .PHONY: clean
 clean: ## Remove build output and installed dependencies (the control-plane cache stays).
 	rm -rf node_modules dist .dev
+
+.PHONY: bench
+bench: deps control-plane ## Run the reconcile benchmark against a local control plane (see BENCHMARKS.md).
+	node bench/reconcile.ts

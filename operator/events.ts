@@ -13,7 +13,6 @@ import type { Logger } from "./log.ts";
 /** The reasons LatticeGuard records, CamelCase as Kubernetes expects. */
 export type EventReason =
   | "KEMKeyRotated"
-  | "KEMKeyPrepared"
   | "KEMKeyRetired"
   | "KEMKeyringRepaired"
   | "RekeyPending"

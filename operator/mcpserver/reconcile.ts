@@ -323,7 +323,8 @@ function report(
   const record = (type: "Normal" | "Warning", reason: EventReason, message: string) =>
     void deps.events.record(server, type, reason, message);
   const active = keys.find((k) => k.state === "active");
-  const next = keys.find((k) => k.state === "next");
+  // One Event per rotation and per deleted key: preparing the next key shows in status.kem.nextKeyId
+  // and in the ConfigMap, and would only add to the API server's Event load.
   if (plan.rotation && active) {
     deps.metrics.kemRotations.inc({
       ...labels,
@@ -337,9 +338,6 @@ function report(
     const message = `Activated ${active.algorithm} key ${active.id} (${plan.rotation})`;
     if (plan.rotation === "Lockdown") record("Warning", "Lockdown", message);
     else record("Normal", "KEMKeyRotated", message);
-  }
-  if (next && plan.steps.some((s) => s.op === "create" && s.state === "next")) {
-    record("Normal", "KEMKeyPrepared", `Published next ${next.algorithm} key ${next.id}`);
   }
   for (const step of plan.steps) {
     if (step.op !== "delete") continue;
