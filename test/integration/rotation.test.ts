@@ -259,6 +259,9 @@ describe("key rotation", () => {
       return r;
     }, poll);
     expect(ring.keys.map((k) => k.state)).toEqual(["active"]);
+    // The Event is recorded after the Secret is written: wait for it, then make sure it stays one.
+    await vi.waitFor(async () => expect(await events("Lockdown", "locked")).toHaveLength(1), poll);
+    await new Promise((r) => setTimeout(r, 1_000));
     expect(await events("Lockdown", "locked")).toHaveLength(1);
     expect(
       await operator.metric("latticeguard_kem_rotations_total", {
