@@ -7,6 +7,7 @@
  *
  * Prints a Markdown table; the numbers go into BENCHMARKS.md with the command that produced them.
  */
+import { request } from "node:https";
 import { parseArgs } from "node:util";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { startControlPlane } from "../hack/control-plane.ts";
@@ -41,7 +42,36 @@ const sum = async (
     .reduce((total, v) => total + v.value, 0);
 };
 
-logger.level = "warn";
+logger.level = "error";
+
+/** Mutating requests the API server has served, by verb and resource (its own metrics). */
+async function apiWrites(): Promise<Map<string, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request(`${cp.server}/metrics`, {
+      headers: { authorization: `Bearer ${cp.adminToken}` },
+      ca: cp.caPem,
+    });
+    req.on("response", (res) => {
+      let body = "";
+      res
+        .setEncoding("utf8")
+        .on("data", (c: string) => (body += c))
+        .on("end", () => resolve(body));
+    });
+    req.on("error", reject).end();
+  });
+  const counts = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("apiserver_request_total{")) continue;
+    const verb = /verb="([A-Z]+)"/.exec(line)?.[1];
+    const resource = /resource="([a-z]+)"/.exec(line)?.[1];
+    const sub = /subresource="([a-z]*)"/.exec(line)?.[1];
+    if (!verb || !resource || !["POST", "PUT", "PATCH", "APPLY", "DELETE"].includes(verb)) continue;
+    const key = `${verb} ${resource}${sub ? `/${sub}` : ""}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.split(" ").at(-1)));
+  }
+  return counts;
+}
 const cp = await startControlPlane({ log: () => undefined });
 try {
   await installCrds(cp.kubeconfigPath);
@@ -145,10 +175,14 @@ try {
   });
   await new Promise((r) => setTimeout(r, 3_000));
   const before = await sum(op, "latticeguard_kem_rotations_total", { reason: "Scheduled" });
+  const writesBefore = await apiWrites();
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const rotations =
     (await sum(op, "latticeguard_kem_rotations_total", { reason: "Scheduled" })) - before;
+  const writes = new Map(
+    [...(await apiWrites())].map(([k, v]) => [k, v - (writesBefore.get(k) ?? 0)]),
+  );
   const rate = rotations / ((Date.now() - t0) / 1000);
   const memory = process.memoryUsage().rss / 1024 / 1024;
   await op.stop();
@@ -168,6 +202,12 @@ try {
     memory.toFixed(0),
   ];
   console.log(`| ${row.join(" | ")} |`);
+  console.log(
+    "\nAPI writes per scheduled rotation, from kube-apiserver's apiserver_request_total:\n",
+  );
+  for (const [what, n] of [...writes].sort()) {
+    if (n > 0) console.log(`- ${what}: ${(n / Math.max(rotations, 1)).toFixed(2)}`);
+  }
 } finally {
   await cp.stop();
 }
