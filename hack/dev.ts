@@ -1,14 +1,17 @@
 /**
  * `make dev`: brings up the local control plane, installs the CRDs, applies the samples and a fast-rotation
- * policy, runs the operator in this process, and keeps everything running until Ctrl-C. `--once` waits for
- * the first scheduled rotation, shows it, and stops (CI runs it as a smoke test).
+ * policy, runs the operator in this process, registers its admission webhook and shows it refusing a pod,
+ * and keeps everything running until Ctrl-C. `--once` also waits for the first scheduled rotation, shows
+ * it, and stops (CI runs it as a smoke test).
  */
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseOperatorFlags } from "../operator/cli/flags.ts";
 import { startOperator, type RunningOperator } from "../operator/operator.ts";
 import { startControlPlane } from "./control-plane.ts";
-import { installCrds, kubectl } from "./kubectl.ts";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { validatingWebhookConfiguration } from "../webhook/configuration.ts";
+import { installCrds, kubectl, tryKubectl } from "./kubectl.ts";
 import { repoRoot, tools } from "./tools.ts";
 
 const once = process.argv.includes("--once");
@@ -24,6 +27,56 @@ const shutdown = async (code: number) => {
 };
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
+
+/** Registers the webhook by URL with the CA bundle the operator generated into its Secret. */
+async function registerWebhook(kubeconfig: string, port: number): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  let bundle: string | undefined;
+  for (let i = 0; i < 100 && !bundle; i++) {
+    const secret = await core
+      .readNamespacedSecret({ name: "latticeguard-webhook-tls", namespace: "latticeguard-system" })
+      .catch(() => undefined);
+    const data = secret?.data?.["ca-bundle.crt"];
+    if (data) bundle = Buffer.from(data, "base64").toString();
+    else await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!bundle) throw new Error("the operator did not write its webhook certificates");
+  const configuration = validatingWebhookConfiguration({
+    name: "latticeguard",
+    operatorNamespace: "latticeguard-system",
+    url: `https://127.0.0.1:${port}`,
+    caBundle: bundle,
+  });
+  await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify(configuration));
+}
+
+/** Tries to create a non-compliant pod under an Enforce policy; returns kubectl's refusal. */
+async function admissionDemo(kubeconfig: string): Promise<string> {
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "plain-mcp", namespace: "mcp-restricted" },
+    spec: {
+      containers: [
+        { name: "mcp", image: "example.com/mcp:1", ports: [{ name: "mcp", containerPort: 8443 }] },
+      ],
+    },
+  };
+  await kubectl(kubeconfig, ["create", "namespace", "mcp-restricted"]);
+  await kubectl(kubeconfig, [
+    "label",
+    "namespace",
+    "mcp-restricted",
+    "latticeguard.dev/tier=restricted",
+  ]);
+  // The webhook answers from its caches: give them a moment to see the new namespace label.
+  await new Promise((r) => setTimeout(r, 1000));
+  const result = await tryKubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify(pod));
+  if (result.code === 0) throw new Error("the admission webhook admitted a pod it must refuse");
+  return result.stderr;
+}
 
 async function waitForRotation(kubeconfig: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -47,8 +100,17 @@ try {
   console.log(await kubectl(kubeconfig, ["apply", "-f", join(repoRoot, "config/samples")]));
   console.log(await kubectl(kubeconfig, ["apply", "-f", join(repoRoot, "config/dev")]));
   operator = await startOperator(
-    parseOperatorFlags([`--kubeconfig=${kubeconfig}`, "--metrics-bind-address=127.0.0.1:0"], {}),
+    parseOperatorFlags(
+      [
+        `--kubeconfig=${kubeconfig}`,
+        "--metrics-bind-address=127.0.0.1:0",
+        "--webhook-bind-address=127.0.0.1:0",
+      ],
+      {},
+    ),
   );
+  await registerWebhook(kubeconfig, operator.webhookPort!);
+  const denial = await admissionDemo(kubeconfig);
 
   const { kubectl: kubectlPath } = await tools();
   console.log(
@@ -61,7 +123,11 @@ try {
       "  kubectl get mcpservers -n mcp-demo -w",
       "  kubectl get events -n mcp-demo -w",
       "  kubectl get cryptopolicies",
-      `  curl -s http://127.0.0.1:${operator.httpPort}/metrics | grep latticeguard_kem`,
+      `  curl -s http://127.0.0.1:${operator.httpPort}/metrics | grep latticeguard_`,
+      "",
+      "The admission webhook is registered. A pod exposing MCP without post-quantum transport, in a",
+      "namespace under the `restricted` (Enforce) sample policy, was just refused:",
+      `  ${denial.trim().split("\n").join("\n  ")}`,
       once ? "" : "Press Ctrl-C to stop it and remove its data.\n",
     ].join("\n"),
   );

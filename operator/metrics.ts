@@ -22,6 +22,8 @@ export interface Metrics {
   queueDepth: Gauge<"controller">;
   leader: Gauge;
   policyConflicts: Gauge<"policy">;
+  admissionReviews: Counter<"resource" | "decision" | "mode">;
+  admissionDuration: Histogram<"resource">;
 }
 
 /** Creates the metrics in a fresh registry (tests make their own). */
@@ -96,6 +98,19 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: "latticeguard_policy_conflicts",
       help: "Namespaces where a CryptoPolicy takes part in an unsatisfiable combination.",
       labelNames: ["policy"],
+      registers,
+    }),
+    admissionReviews: new Counter({
+      name: "latticeguard_admission_reviews_total",
+      help: "Admission reviews answered, by resource, decision (allowed, denied, admitted_violation, error) and enforcement mode (Enforce, Warn, Audit, none).",
+      labelNames: ["resource", "decision", "mode"],
+      registers,
+    }),
+    admissionDuration: new Histogram({
+      name: "latticeguard_admission_duration_seconds",
+      help: "How long the webhook takes to answer one admission review, from decoded request to response.",
+      labelNames: ["resource"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
   };

@@ -1,8 +1,8 @@
 /**
  * `latticeguard operator`: the informers, the two controllers (MCPServer and CryptoPolicy), leader
- * election and the HTTP endpoints, started in order and stopped in reverse on SIGTERM. Informers and the
- * HTTP endpoints run on every replica (webhooks and the issuance API answer from the caches); controllers
- * reconcile only on the leader.
+ * election, the admission webhook and the HTTP endpoints, started in order and stopped in reverse on
+ * SIGTERM. Informers, the webhook and the HTTP endpoints run on every replica (webhooks and the issuance
+ * API answer from the caches); controllers reconcile only on the leader.
  *
  * @example
  * const operator = await startOperator(config);
@@ -31,11 +31,14 @@ import { Informer } from "./runtime/informer.ts";
 import { LeaderElector } from "./runtime/leader.ts";
 import type { QueueHooks } from "./runtime/queue.ts";
 import { serveOperatorHttp } from "./server.ts";
+import { certificateSource, startWebhook, type RunningWebhook } from "../webhook/webhook.ts";
 
 /** A running operator. */
 export interface RunningOperator {
   /** The port of `/metrics`, `/healthz` and `/readyz`. */
   httpPort: number;
+  /** The admission webhook's HTTPS port, unless it is off. */
+  webhookPort: number | undefined;
   metrics: Metrics;
   stop(): Promise<void>;
 }
@@ -178,9 +181,35 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     .watch(pods, allKeysOf(policies));
   const controllers = [mcpServers, cryptoPolicies];
 
+  const synced = () => informers.every((i) => i.synced);
+  let webhook: RunningWebhook | undefined;
+  if (config.webhook) {
+    const { webhook: w } = config;
+    webhook = await startWebhook({
+      kc,
+      address: w.address,
+      caches: { namespaces, policies, servers },
+      certificates:
+        w.tls === "cert-manager"
+          ? certificateSource({ mode: "cert-manager", certDir: w.certDir, log })
+          : certificateSource({
+              mode: "self-managed",
+              kc,
+              namespace: config.namespace,
+              secretName: w.secret,
+              webhookConfiguration: w.configuration,
+              service: w.service,
+              log,
+            }),
+      log,
+      events,
+      metrics,
+      cachesReady: synced,
+    });
+  }
   const http = await serveOperatorHttp(config.metricsAddress, {
     metrics,
-    ready: () => informers.every((i) => i.synced),
+    ready: () => synced() && (webhook?.ready() ?? true),
     beforeScrape: () => {
       for (const c of controllers) metrics.queueDepth.set({ controller: c.name }, c.stats().depth);
     },
@@ -188,16 +217,23 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   for (const c of controllers) c.start();
   elector?.start();
   log.info(
-    { httpPort: http.port, leaderElect: config.leaderElect, kemBackend: config.kemBackend },
+    {
+      httpPort: http.port,
+      webhookPort: webhook?.port,
+      leaderElect: config.leaderElect,
+      kemBackend: config.kemBackend,
+    },
     "Started operator",
   );
 
   return {
     httpPort: http.port,
+    webhookPort: webhook?.port,
     metrics,
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       await elector?.stop();
+      await webhook?.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await http.close();
       log.info("Stopped operator");

@@ -16,7 +16,38 @@ describe("parseOperatorFlags", () => {
       rekeyBurst: 20,
       workers: 4,
       logLevel: "info",
+      webhook: {
+        address: { host: "0.0.0.0", port: 9443 },
+        tls: "self-managed",
+        certDir: "/etc/latticeguard/webhook-tls",
+        service: "latticeguard-webhook",
+        configuration: "latticeguard",
+        secret: "latticeguard-webhook-tls",
+      },
     });
+  });
+
+  it("configures the webhook, or turns it off", () => {
+    const config = parseOperatorFlags(
+      [
+        "--webhook-bind-address=127.0.0.1:0",
+        "--webhook-tls=cert-manager",
+        "--webhook-cert-dir=/certs",
+        "--webhook-service=lg-webhook",
+        "--webhook-configuration=lg.example.com",
+        "--webhook-secret=lg-tls",
+      ],
+      {},
+    );
+    expect(config.webhook).toEqual({
+      address: { host: "127.0.0.1", port: 0 },
+      tls: "cert-manager",
+      certDir: "/certs",
+      service: "lg-webhook",
+      configuration: "lg.example.com",
+      secret: "lg-tls",
+    });
+    expect(parseOperatorFlags(["--webhook-bind-address=off"], {}).webhook).toBeUndefined();
   });
 
   it("takes the namespace from POD_NAMESPACE when the flag is absent", () => {
@@ -75,6 +106,12 @@ describe("parseOperatorFlags", () => {
       "must exceed",
     ],
     [["--no-such-flag"], "latticeguard operator: Unknown option '--no-such-flag'"],
+    [["--webhook-bind-address=9443"], "--webhook-bind-address: must be host:port"],
+    [["--webhook-tls=vault"], '--webhook-tls: must be self-managed or cert-manager, got "vault"'],
+    [["--webhook-service=Web.Hook"], "--webhook-service: must be a Service name"],
+    [["--webhook-secret=a_b"], "--webhook-secret: must be a Kubernetes object name"],
+    [["--webhook-configuration="], "--webhook-configuration: must be a Kubernetes object name"],
+    [["--webhook-cert-dir="], "--webhook-cert-dir: must be a directory"],
   ])("rejects %j, naming the flag", (argv, message) => {
     expect(() => parseOperatorFlags(argv, {})).toThrow(message);
   });

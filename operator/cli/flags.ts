@@ -23,6 +23,27 @@ export interface OperatorConfig {
   rekeyBurst: number;
   workers: number;
   logLevel: string;
+  /** The admission webhook; undefined with `--webhook-bind-address=off`. */
+  webhook: WebhookConfig | undefined;
+}
+
+/**
+ * How the admission webhook is served.
+ *
+ * @example
+ * const webhook: WebhookConfig = { address: { host: "0.0.0.0", port: 9443 }, tls: "self-managed", … };
+ */
+export interface WebhookConfig {
+  address: { host: string; port: number };
+  /** `self-managed`: generate, store, rotate, patch `caBundle`; `cert-manager`: load from `certDir`. */
+  tls: "self-managed" | "cert-manager";
+  certDir: string;
+  /** The Service in front of the webhook, in the operator's namespace (the certificate's DNS name). */
+  service: string;
+  /** The ValidatingWebhookConfiguration whose `caBundle` is kept current (self-managed). */
+  configuration: string;
+  /** The Secret in the operator's namespace that holds the self-managed certificates. */
+  secret: string;
 }
 
 /** Flags, their defaults and help, for `--help` and the docs. */
@@ -60,6 +81,30 @@ export const OPERATOR_FLAGS = {
   "rekey-burst": { default: "20", help: "Re-keys allowed at once before --rekey-rate applies." },
   workers: { default: "4", help: "MCPServers reconciled at once." },
   "log-level": { default: "info", help: "One of trace, debug, info, warn, error." },
+  "webhook-bind-address": {
+    default: ":9443",
+    help: "Where the admission webhook (HTTPS) listens, host:port; off disables it.",
+  },
+  "webhook-tls": {
+    default: "self-managed",
+    help: "self-managed (generate, rotate, patch caBundle) or cert-manager (load --webhook-cert-dir).",
+  },
+  "webhook-cert-dir": {
+    default: "/etc/latticeguard/webhook-tls",
+    help: "Where cert-manager's tls.crt and tls.key are mounted (--webhook-tls=cert-manager).",
+  },
+  "webhook-service": {
+    default: "latticeguard-webhook",
+    help: "The webhook's Service in the operator's namespace: the certificate's DNS name.",
+  },
+  "webhook-configuration": {
+    default: "latticeguard",
+    help: "The ValidatingWebhookConfiguration whose caBundle is kept current.",
+  },
+  "webhook-secret": {
+    default: "latticeguard-webhook-tls",
+    help: "The Secret in the operator's namespace that holds the self-managed certificates.",
+  },
 } as const;
 
 type FlagName = keyof typeof OPERATOR_FLAGS;
@@ -101,6 +146,21 @@ export function parseOperatorFlags(
       throw new Error(`must be a whole number from ${min} to ${max}, got "${raw}"`);
     return n;
   };
+  const address = (raw: string) => {
+    const match = /^(.*):(\d+)$/.exec(raw);
+    const port = Number(match?.[2]);
+    if (!match || port > 65535)
+      throw new Error(`must be host:port, such as :8080 or 127.0.0.1:0, got "${raw}"`);
+    return { host: match[1] || "0.0.0.0", port };
+  };
+  const name = (raw: string) => {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(raw))
+      throw new Error(`must be a Kubernetes object name, got "${raw}"`);
+    return raw;
+  };
+  const webhookAddress = check("webhook-bind-address", (raw) =>
+    raw === "off" ? undefined : address(raw),
+  );
   const config: OperatorConfig = {
     kubeconfig: get("kubeconfig") || undefined,
     namespace: check("namespace", (raw) => {
@@ -109,13 +169,7 @@ export function parseOperatorFlags(
         throw new Error(`"${ns}" is not a namespace name`);
       return ns;
     }),
-    metricsAddress: check("metrics-bind-address", (raw) => {
-      const match = /^(.*):(\d+)$/.exec(raw);
-      const port = Number(match?.[2]);
-      if (!match || port > 65535)
-        throw new Error(`must be host:port, such as :8080 or 127.0.0.1:0, got "${raw}"`);
-      return { host: match[1] || "0.0.0.0", port };
-    }),
+    metricsAddress: check("metrics-bind-address", address),
     leaderElect: check("leader-elect", (raw) => {
       if (raw !== "true" && raw !== "false") throw new Error(`must be true or false, got "${raw}"`);
       return raw === "true";
@@ -136,7 +190,28 @@ export function parseOperatorFlags(
         throw new Error(`must be one of ${LOG_LEVELS.join(", ")}, got "${raw}"`);
       return raw;
     }),
+    webhook: undefined,
   };
+  const webhook: WebhookConfig = {
+    address: webhookAddress ?? { host: "", port: 0 },
+    tls: check("webhook-tls", (raw) => {
+      if (raw !== "self-managed" && raw !== "cert-manager")
+        throw new Error(`must be self-managed or cert-manager, got "${raw}"`);
+      return raw;
+    }),
+    certDir: check("webhook-cert-dir", (raw) => {
+      if (!raw) throw new Error("must be a directory");
+      return raw;
+    }),
+    service: check("webhook-service", (raw) => {
+      if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw))
+        throw new Error(`must be a Service name, got "${raw}"`);
+      return raw;
+    }),
+    configuration: check("webhook-configuration", name),
+    secret: check("webhook-secret", name),
+  };
+  if (webhookAddress) config.webhook = webhook;
   if (
     !problems.length &&
     !(

@@ -54,6 +54,8 @@ export async function startOperatorProcess(
     `--leader-election-renew-deadline=${lease - 1}s`,
     "--leader-election-retry-period=1s",
     "--log-level=debug",
+    // Several operators may run at once: each webhook on a port of its own.
+    "--webhook-bind-address=127.0.0.1:0",
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { validatingWebhookConfiguration } from "./configuration.ts";
+import { POD_TEMPLATE_PATHS } from "./pod-templates.ts";
+import { VALIDATORS } from "./validators.ts";
+
+const base = { name: "latticeguard", operatorNamespace: "latticeguard-system" };
+
+describe("validatingWebhookConfiguration", () => {
+  const vwc = validatingWebhookConfiguration({
+    ...base,
+    service: { namespace: "latticeguard-system", name: "latticeguard-webhook", port: 443 },
+    caBundle: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+  });
+
+  it("fails closed, has no side effects, a short timeout and speaks v1 only", () => {
+    expect(vwc.webhooks?.map((w) => w.name)).toEqual([
+      "pods.latticeguard.dev",
+      "mcpservers.latticeguard.dev",
+      "cryptopolicies.latticeguard.dev",
+    ]);
+    for (const w of vwc.webhooks ?? []) {
+      expect(w).toMatchObject({
+        failurePolicy: "Fail",
+        sideEffects: "NoneOnDryRun",
+        timeoutSeconds: 5,
+        admissionReviewVersions: ["v1"],
+      });
+    }
+  });
+
+  it("excludes kube-system and the operator's own namespace", () => {
+    for (const w of vwc.webhooks ?? []) {
+      expect(w.namespaceSelector?.matchExpressions).toEqual([
+        {
+          key: "kubernetes.io/metadata.name",
+          operator: "NotIn",
+          values: ["kube-system", "latticeguard-system"],
+        },
+      ]);
+    }
+  });
+
+  it("registers exactly the kinds the validators handle, on CREATE and UPDATE", () => {
+    const kinds = (vwc.webhooks ?? []).flatMap((w) =>
+      (w.rules ?? []).flatMap((r) => {
+        expect(r.operations).toEqual(["CREATE", "UPDATE"]);
+        return r.resources!.map((res) => `${r.apiGroups![0]}/${res}`);
+      }),
+    );
+    expect(kinds.sort()).toEqual([
+      "/pods",
+      "apps/daemonsets",
+      "apps/deployments",
+      "apps/replicasets",
+      "apps/statefulsets",
+      "batch/cronjobs",
+      "batch/jobs",
+      "latticeguard.dev/cryptopolicies",
+      "latticeguard.dev/mcpservers",
+    ]);
+    expect(Object.keys(VALIDATORS)).toHaveLength(Object.keys(POD_TEMPLATE_PATHS).length + 2);
+  });
+
+  it("calls the Service on the validate path with the CA bundle, base64", () => {
+    expect(vwc.webhooks?.[0]?.clientConfig).toEqual({
+      service: {
+        namespace: "latticeguard-system",
+        name: "latticeguard-webhook",
+        port: 443,
+        path: "/validate",
+      },
+      caBundle: Buffer.from(
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+      ).toString("base64"),
+    });
+  });
+
+  it("takes a URL for local runs, and extra namespace requirements", () => {
+    const local = validatingWebhookConfiguration({
+      ...base,
+      url: "https://127.0.0.1:9443/",
+      namespaceSelector: [{ key: "test", operator: "In", values: ["x"] }],
+    });
+    expect(local.webhooks?.[0]?.clientConfig).toEqual({ url: "https://127.0.0.1:9443/validate" });
+    expect(local.webhooks?.[0]?.namespaceSelector?.matchExpressions).toHaveLength(2);
+  });
+
+  it("asks cert-manager to inject the CA instead", () => {
+    const vwc2 = validatingWebhookConfiguration({
+      ...base,
+      url: "https://x",
+      certManagerCertificate: "latticeguard-system/webhook",
+    });
+    expect(vwc2.metadata?.annotations).toEqual({
+      "cert-manager.io/inject-ca-from": "latticeguard-system/webhook",
+    });
+    expect(vwc2.webhooks?.[0]?.clientConfig.caBundle).toBeUndefined();
+  });
+
+  it("needs exactly one of service and url", () => {
+    expect(() => validatingWebhookConfiguration(base)).toThrow(
+      "exactly one of `service` and `url`",
+    );
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * LatticeGuard's ValidatingWebhookConfiguration, built in code: the tests register it, and the Helm chart
+ * renders the same object. Three webhooks, all served on one path:
+ *
+ * - `pods.latticeguard.dev`: Pods and the six kinds that make them (CREATE, UPDATE);
+ * - `mcpservers.latticeguard.dev` and `cryptopolicies.latticeguard.dev`: semantic validation.
+ *
+ * All fail closed (`failurePolicy: Fail`), declare `sideEffects: NoneOnDryRun` (the only side effect is a
+ * `PolicyViolation` Event, skipped on dry runs, as Kyverno does), answer within 5 s, and speak AdmissionReview v1 only. Namespaced objects
+ * in `kube-system` and in LatticeGuard's own namespace are never sent (by the
+ * `kubernetes.io/metadata.name` label every namespace has), so a broken webhook cannot stop the cluster
+ * or LatticeGuard itself from recovering. Cluster-scoped CryptoPolicies are unaffected by the selector.
+ *
+ * @example
+ * const vwc = validatingWebhookConfiguration({ name: "latticeguard", operatorNamespace: "latticeguard-system",
+ *   service: { namespace: "latticeguard-system", name: "latticeguard-webhook" }, caBundle: pem });
+ */
+import type {
+  V1LabelSelectorRequirement,
+  V1RuleWithOperations,
+  V1ValidatingWebhook,
+  V1ValidatingWebhookConfiguration,
+} from "@kubernetes/client-node";
+import { MANAGED_LABELS } from "../operator/kube/apply.ts";
+import { WEBHOOK_PATH } from "./server.ts";
+
+/**
+ * What varies between installations.
+ *
+ * @example
+ * const options: WebhookConfigurationOptions = { name: "latticeguard", operatorNamespace: "latticeguard-system", url: "https://127.0.0.1:9443" };
+ */
+export interface WebhookConfigurationOptions {
+  /** The configuration's name (the operator's `--webhook-configuration`). */
+  name: string;
+  /** Excluded from admission along with `kube-system`. */
+  operatorNamespace: string;
+  /** The Service in front of the webhook, or (for local runs) `url`, the server's base URL. */
+  service?: { namespace: string; name: string; port?: number };
+  url?: string;
+  /** PEM CA bundle (self-managed TLS); omitted, it is patched in later. */
+  caBundle?: string;
+  /** `namespace/name` of a cert-manager Certificate whose CA cert-manager injects instead. */
+  certManagerCertificate?: string;
+  /** Further namespace requirements (tests scope the webhook to their own namespaces). */
+  namespaceSelector?: V1LabelSelectorRequirement[];
+  /** Default 5. */
+  timeoutSeconds?: number;
+}
+
+const OPERATIONS = ["CREATE", "UPDATE"];
+
+/**
+ * The rules of each webhook, by webhook name prefix.
+ *
+ * @example
+ * WEBHOOK_RULES.pods.length; // 3 (core, apps, batch)
+ */
+export const WEBHOOK_RULES: Readonly<
+  Record<"pods" | "mcpservers" | "cryptopolicies", V1RuleWithOperations[]>
+> = {
+  pods: [
+    { apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "Namespaced" },
+    {
+      apiGroups: ["apps"],
+      apiVersions: ["v1"],
+      resources: ["deployments", "statefulsets", "daemonsets", "replicasets"],
+      scope: "Namespaced",
+    },
+    {
+      apiGroups: ["batch"],
+      apiVersions: ["v1"],
+      resources: ["jobs", "cronjobs"],
+      scope: "Namespaced",
+    },
+  ].map((r) => ({ ...r, operations: OPERATIONS })),
+  mcpservers: [
+    {
+      apiGroups: ["latticeguard.dev"],
+      apiVersions: ["v1alpha1"],
+      resources: ["mcpservers"],
+      scope: "Namespaced",
+      operations: OPERATIONS,
+    },
+  ],
+  cryptopolicies: [
+    {
+      apiGroups: ["latticeguard.dev"],
+      apiVersions: ["v1alpha1"],
+      resources: ["cryptopolicies"],
+      scope: "Cluster",
+      operations: OPERATIONS,
+    },
+  ],
+};
+
+/**
+ * The ValidatingWebhookConfiguration for `options`.
+ *
+ * @example
+ * validatingWebhookConfiguration({ name: "lg-test", operatorNamespace: "latticeguard-system", url, caBundle }).webhooks?.length; // 3
+ */
+export function validatingWebhookConfiguration(
+  options: WebhookConfigurationOptions,
+): V1ValidatingWebhookConfiguration {
+  if (!options.service === !options.url)
+    throw new TypeError("exactly one of `service` and `url` must be set");
+  const clientConfig = {
+    ...(options.url
+      ? { url: `${options.url.replace(/\/$/, "")}${WEBHOOK_PATH}` }
+      : { service: { ...options.service!, path: WEBHOOK_PATH } }),
+    ...(options.caBundle && { caBundle: Buffer.from(options.caBundle).toString("base64") }),
+  };
+  const namespaceSelector = {
+    matchExpressions: [
+      {
+        key: "kubernetes.io/metadata.name",
+        operator: "NotIn",
+        values: ["kube-system", options.operatorNamespace],
+      },
+      ...(options.namespaceSelector ?? []),
+    ],
+  };
+  const webhook = (prefix: keyof typeof WEBHOOK_RULES): V1ValidatingWebhook => ({
+    name: `${prefix}.latticeguard.dev`,
+    clientConfig,
+    rules: WEBHOOK_RULES[prefix],
+    failurePolicy: "Fail",
+    sideEffects: "NoneOnDryRun",
+    timeoutSeconds: options.timeoutSeconds ?? 5,
+    admissionReviewVersions: ["v1"],
+    matchPolicy: "Equivalent",
+    namespaceSelector,
+  });
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingWebhookConfiguration",
+    metadata: {
+      name: options.name,
+      labels: { ...MANAGED_LABELS },
+      ...(options.certManagerCertificate && {
+        annotations: { "cert-manager.io/inject-ca-from": options.certManagerCertificate },
+      }),
+    },
+    webhooks: [webhook("pods"), webhook("mcpservers"), webhook("cryptopolicies")],
+  };
+}

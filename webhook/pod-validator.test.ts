@@ -1,0 +1,216 @@
+import { describe, expect, it } from "vitest";
+import { staticView } from "./cluster-view.ts";
+import { podTemplateValidator } from "./pod-validator.ts";
+import { container, namespace, podBody, workload } from "./testing/fixtures.ts";
+import { ENFORCE, NS, PQ, WARN, WEATHER, fields, runPodValidator } from "./testing/run-pod.ts";
+
+describe("pods under Enforce", () => {
+  it.each<[string, ReturnType<typeof podBody>, string[]]>([
+    [
+      "a pod with no MCP endpoint is admitted",
+      podBody({ containers: [container("web", ["http"])] }),
+      [],
+    ],
+    [
+      "a covered pod with an allowed group is admitted",
+      podBody({ labels: { app: "weather" }, annotations: PQ }),
+      [],
+    ],
+    [
+      "a selected pod without the transport annotation",
+      podBody({ labels: { app: "weather" }, containers: [container("s", ["http"])] }),
+      ["metadata.annotations[latticeguard.dev/transport]"],
+    ],
+    [
+      "an mcp port without a covering MCPServer",
+      podBody({ labels: { app: "other" }, annotations: PQ }),
+      ["metadata.labels"],
+    ],
+    [
+      "an mcp port with neither server nor transport",
+      podBody({ labels: { app: "other" } }),
+      ["metadata.labels", "metadata.annotations[latticeguard.dev/transport]"],
+    ],
+    [
+      "a classical group",
+      podBody({
+        labels: { app: "weather" },
+        annotations: { "latticeguard.dev/transport": "X25519" },
+      }),
+      ["metadata.annotations[latticeguard.dev/transport]"],
+    ],
+    [
+      "the mcp-port annotation alone",
+      podBody({
+        containers: [container("web", ["http"])],
+        annotations: { "latticeguard.dev/mcp-port": "8080" },
+      }),
+      ["metadata.labels", "metadata.annotations[latticeguard.dev/transport]"],
+    ],
+    [
+      "a restartable init container with an mcp port",
+      podBody({
+        containers: [container("web", ["http"])],
+        initContainers: [container("sidecar", ["mcp"], { restartPolicy: "Always" })],
+      }),
+      ["metadata.labels", "metadata.annotations[latticeguard.dev/transport]"],
+    ],
+    [
+      "a run-to-completion init container with an mcp port is not an endpoint",
+      podBody({
+        containers: [container("web", ["http"])],
+        initContainers: [container("setup", ["mcp"])],
+      }),
+      [],
+    ],
+    [
+      "one of several containers with an mcp port",
+      podBody({
+        containers: [container("a", ["http"]), container("b", ["grpc"]), container("c", ["mcp-x"])],
+      }),
+      ["metadata.labels", "metadata.annotations[latticeguard.dev/transport]"],
+    ],
+  ])("%s", (_name, body, expected) => {
+    const v = runPodValidator("Pod", body);
+    expect(fields(v)).toEqual(expected);
+    expect(v.warnings).toEqual([]);
+  });
+
+  it("says what to change: the allowed groups, the policy, the missing MCPServer and its labels", () => {
+    const v = runPodValidator("Pod", podBody({ labels: { app: "web", team: "a" } }));
+    const [labels, transport] = v.errors.map((e) => e.message);
+    expect(labels).toContain('no MCPServer in namespace "shop" selects it');
+    expect(labels).toContain("(app=web, team=a)");
+    expect(labels).toContain('port "mcp" of container "server"');
+    expect(transport).toContain(
+      'set latticeguard.dev/transport: X25519MLKEM768 (allowed by CryptoPolicy "enforce": X25519MLKEM768, SecP256r1MLKEM768,',
+    );
+  });
+
+  it("names a disallowed group and lists the allowed ones", () => {
+    const v = runPodValidator(
+      "Pod",
+      podBody({
+        labels: { app: "weather" },
+        annotations: { "latticeguard.dev/transport": "X25519" },
+      }),
+    );
+    expect(v.errors[0]!.message).toBe(
+      '"X25519" is not allowed by CryptoPolicy "enforce": use a post-quantum key-exchange group, one of X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, MLKEM1024',
+    );
+  });
+
+  it("asks for labels when the pod has none", () => {
+    const v = runPodValidator("Pod", podBody({ annotations: PQ }));
+    expect(v.errors[0]!.message).toContain("give the pod labels");
+  });
+});
+
+describe("updates", () => {
+  const bad = podBody({ labels: { app: "weather" } });
+  it("warns, not denies, when the update leaves labels, annotations and ports as they were", () => {
+    const changed = { ...bad, spec: { ...bad.spec, activeDeadlineSeconds: 5 } };
+    const v = runPodValidator("Pod", changed, { operation: "UPDATE", old: bad });
+    expect(v.errors).toEqual([]);
+    expect(v.warnings[0]).toContain('Pod "web" (unchanged, not denied)');
+  });
+
+  it("denies an update that introduces the violation", () => {
+    const good = podBody({ labels: { app: "weather" }, annotations: PQ });
+    expect(fields(runPodValidator("Pod", bad, { operation: "UPDATE", old: good }))).toEqual([
+      "metadata.annotations[latticeguard.dev/transport]",
+    ]);
+  });
+
+  it("denies any template change of a non-compliant workload: it would roll out pods that fail", () => {
+    const changed = podBody({
+      labels: { app: "weather" },
+      containers: [container("server", ["mcp"], { image: "v2" })],
+    });
+    expect(
+      runPodValidator("Deployment", changed, { operation: "UPDATE", old: bad }).errors,
+    ).toHaveLength(1);
+    expect(runPodValidator("Deployment", bad, { operation: "UPDATE", old: bad }).errors).toEqual(
+      [],
+    );
+  });
+
+  it("admits an object being deleted", () => {
+    const object = {
+      ...workload("Pod", "web", NS, bad),
+      metadata: {
+        name: "web",
+        namespace: NS,
+        deletionTimestamp: "2030-01-01T00:00:00Z",
+        labels: { app: "weather" },
+      },
+    };
+    const v = podTemplateValidator("v1/Pod")(object, object, "UPDATE", {
+      namespace: NS,
+      name: "web",
+      kind: "Pod",
+      cluster: staticView({
+        namespaces: [namespace(NS, { tier: "mcp" })],
+        policies: [ENFORCE],
+        servers: [WEATHER],
+      }),
+    });
+    expect(v).toEqual({ errors: [], warnings: [] });
+  });
+});
+
+describe("workload templates", () => {
+  it.each([
+    ["Deployment", "spec.template"],
+    ["StatefulSet", "spec.template"],
+    ["DaemonSet", "spec.template"],
+    ["ReplicaSet", "spec.template"],
+    ["Job", "spec.template"],
+    ["CronJob", "spec.jobTemplate.spec.template"],
+  ])("%s: judges the template at %s like a pod", (kind, path) => {
+    const v = runPodValidator(kind, podBody({ labels: { app: "other" } }));
+    expect(fields(v)).toEqual([
+      `${path}.metadata.labels`,
+      `${path}.metadata.annotations[latticeguard.dev/transport]`,
+    ]);
+    expect(
+      runPodValidator(kind, podBody({ labels: { app: "weather" }, annotations: PQ })).errors,
+    ).toEqual([]);
+  });
+
+  it("names the workload and its template in admitted-violation warnings", () => {
+    const v = runPodValidator("CronJob", podBody({ labels: { app: "weather" } }), {
+      policies: [WARN],
+    });
+    expect(v.warnings[0]).toMatch(
+      /^CronJob "web" \(pod template\): spec\.jobTemplate\.spec\.template\.metadata/,
+    );
+  });
+});
+
+describe("failures", () => {
+  it("throws (and so denies) when the namespace is unknown", () => {
+    const validate = podTemplateValidator("v1/Pod");
+    const view = staticView({ namespaces: [], policies: [], servers: [] });
+    expect(() =>
+      validate(workload("Pod", "p", "ghost", podBody()), undefined, "CREATE", {
+        namespace: "ghost",
+        name: "p",
+        kind: "Pod",
+        cluster: view,
+      }),
+    ).toThrow('namespace "ghost" is not known yet');
+  });
+
+  it("throws on a workload without a template", () => {
+    const view = staticView({ namespaces: [namespace(NS)], policies: [], servers: [] });
+    expect(() =>
+      podTemplateValidator("apps/v1/Deployment")({ metadata: {}, spec: {} }, undefined, "CREATE", {
+        namespace: NS,
+        name: "d",
+        kind: "Deployment",
+        cluster: view,
+      }),
+    ).toThrow("`spec.template` must be set");
+  });
+});
