@@ -102,13 +102,18 @@ describe("an operator killed at random moments", () => {
     await createServer("crashy");
     const recorder = recordKeyrings("crashy");
     const started = Date.now();
+    const leading = (op: OperatorProcess) =>
+      vi.waitFor(() => expect(op.leading()).toBe(true), { timeout: 20_000, interval: 50 });
     for (let i = 0; i < 6; i++) {
       const op = await startOperatorProcess({ leaseSeconds: 3 });
-      await sleep(500 + Math.random() * 2_500);
+      // Kill it while it leads and reconciles: anywhere from mid-write to between rotations.
+      await leading(op);
+      await sleep(Math.random() * 2_500);
       await op.kill();
     }
     // A last, healthy operator catches up on whatever the crashes left half done.
     const last = await startOperatorProcess({ leaseSeconds: 3 });
+    await leading(last);
     await sleep(3 * P);
     await recorder.stop();
     await last.stop();
