@@ -15,6 +15,7 @@
  * backend.decapsulate("ML-KEM-768", seed, ciphertext); // equals sharedSecret
  */
 import { KEM_ALGORITHMS, type KemAlgorithm } from "../api/algorithms.ts";
+import { describeValue } from "./describe-value.ts";
 
 /** The name of a KEM implementation: node:crypto (OpenSSL 3.5) or `@noble/post-quantum`. */
 export type KemBackendName = "native" | "noble";
@@ -80,7 +81,7 @@ export const KEM_SIZES: Readonly<Record<KemAlgorithm, Readonly<KemSizes>>> = {
 export function assertKemAlgorithm(alg: unknown): asserts alg is KemAlgorithm {
   if (!(KEM_ALGORITHMS as readonly unknown[]).includes(alg)) {
     throw new RangeError(
-      `\`alg\` must be one of ${KEM_ALGORITHMS.join(", ")}; got ${describe(alg, true)}`,
+      `\`alg\` must be one of ${KEM_ALGORITHMS.join(", ")}; got ${describeValue(alg, true)}`,
     );
   }
 }
@@ -102,7 +103,7 @@ export function assertKemBytes(
   value: unknown,
 ): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`\`${name}\` must be a Uint8Array; got ${describe(value, false)}`);
+    throw new TypeError(`\`${name}\` must be a Uint8Array; got ${describeValue(value, false)}`);
   }
   const expected = KEM_SIZES[alg][name];
   if (value.length !== expected) {
@@ -110,16 +111,4 @@ export function assertKemBytes(
       `\`${name}\` must be ${expected} bytes for ${alg}; got ${value.length} bytes`,
     );
   }
-}
-
-// Names a bad value. Only an algorithm name is ever echoed; anything else may be key material.
-function describe(value: unknown, echoShortStrings: boolean): string {
-  if (typeof value === "string") {
-    return echoShortStrings && value.length <= 32 ? JSON.stringify(value) : "a string";
-  }
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value !== "object") return typeof value;
-  const type: unknown = value.constructor?.name;
-  return typeof type === "string" && type !== "Object" ? `a ${type}` : "an object";
 }

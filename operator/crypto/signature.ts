@@ -16,6 +16,7 @@
  * backend.verify("ML-DSA-65", backend.publicKey("ML-DSA-65", seed), message, signature); // true
  */
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../api/algorithms.ts";
+import { describeValue } from "./describe-value.ts";
 
 /**
  * The name of a signature implementation: node:crypto (OpenSSL 3.5) or `@noble/post-quantum`.
@@ -106,7 +107,7 @@ export function assertSignatureAlgorithm(
 ): asserts alg is SignatureAlgorithm {
   if (!(SIGNATURE_ALGORITHMS as readonly unknown[]).includes(alg)) {
     throw new RangeError(
-      `\`${name}\` must be one of ${SIGNATURE_ALGORITHMS.join(", ")}; got ${describe(alg, true)}`,
+      `\`${name}\` must be one of ${SIGNATURE_ALGORITHMS.join(", ")}; got ${describeValue(alg, true)}`,
     );
   }
 }
@@ -164,18 +165,6 @@ export function assertMessageAndContext(
 
 function assertBytes(name: string, value: unknown): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`\`${name}\` must be a Uint8Array; got ${describe(value, false)}`);
+    throw new TypeError(`\`${name}\` must be a Uint8Array; got ${describeValue(value, false)}`);
   }
-}
-
-// Names a bad value. Only an algorithm name is ever echoed; anything else may be key material.
-function describe(value: unknown, echoShortStrings: boolean): string {
-  if (typeof value === "string") {
-    return echoShortStrings && value.length <= 32 ? JSON.stringify(value) : "a string";
-  }
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value !== "object") return typeof value;
-  const type: unknown = value.constructor?.name;
-  return typeof type === "string" && type !== "Object" ? `a ${type}` : "an object";
 }

@@ -3,76 +3,36 @@
  * selects and how much complies (the impact preview), and two policies that together allow nothing are
  * reported on both policies, on the MCPServers they govern, and as a Warning Event.
  */
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import type { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TRANSPORT_ANNOTATION } from "../../operator/api/annotations.ts";
-import { GROUP, VERSION } from "../../operator/api/crd.ts";
-import type { CryptoPolicy, MCPServer } from "../../operator/api/types.generated.ts";
 import { testNamespace } from "./harness.ts";
+import { latticeguardObjects } from "./objects.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
 
-let kc: KubeConfig;
 let namespace: string;
 let core: CoreV1Api;
-let custom: CustomObjectsApi;
+
 let operator: OperatorProcess;
 const suffix = Math.random().toString(36).slice(2, 7);
 const names = { strict: `strict-${suffix}`, hybrid: `hybrid-${suffix}` };
 const poll = { timeout: 30_000, interval: 200 };
 
-const policyBody = (name: string, algorithms: string[]) => ({
-  apiVersion: `${GROUP}/${VERSION}`,
-  kind: "CryptoPolicy",
-  metadata: { name },
-  spec: {
-    namespaceSelector: { matchLabels: { "latticeguard.dev/test": namespace } },
-    kem: { algorithms, rotationPeriod: "1h", gracePeriod: "10m" },
-  },
+const kem = (algorithms: string[]) => ({
+  kem: { algorithms, rotationPeriod: "1h", gracePeriod: "10m" },
 });
-const readPolicy = async (name: string) =>
-  (await custom.getClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "cryptopolicies",
-    name,
-  })) as CryptoPolicy;
-const readServer = async (name: string) =>
-  (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "mcpservers",
-    namespace,
-    name,
-  })) as MCPServer;
+let lg: ReturnType<typeof latticeguardObjects>;
+const readPolicy = (name: string) => lg.readPolicy(name);
+const readServer = (name: string) => lg.readServer(name);
 
 beforeAll(async () => {
-  ({ kc, namespace } = await testNamespace("policy", { "latticeguard.dev/test": "pending" }));
-  core = kc.makeApiClient(CoreV1Api);
-  custom = kc.makeApiClient(CustomObjectsApi);
-  await core.patchNamespace({
-    name: namespace,
-    body: [{ op: "replace", path: "/metadata/labels/latticeguard.dev~1test", value: namespace }],
-  });
-  await custom.createClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "cryptopolicies",
-    body: policyBody(names.strict, ["ML-KEM-1024", "ML-KEM-768"]),
-  });
-  for (const name of ["alpha", "beta"]) {
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "mcpservers",
-      namespace,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: "MCPServer",
-        metadata: { name },
-        spec: { selector: { matchLabels: { app: name } }, port: "mcp" },
-      },
-    });
-  }
+  let kc;
+  ({ kc, namespace } = await testNamespace("policy"));
+  lg = latticeguardObjects(kc, namespace);
+  core = lg.core;
+  await lg.selectNamespace();
+  await lg.createPolicy(names.strict, kem(["ML-KEM-1024", "ML-KEM-768"]));
+  for (const name of ["alpha", "beta"]) await lg.createServer(name);
   // Pods are stored and counted even though no node runs them. The namespace's `default`
   // ServiceAccount comes from kube-controller-manager.
   await vi.waitFor(() => core.readNamespacedServiceAccount({ name: "default", namespace }), poll);
@@ -105,11 +65,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator?.stop();
-  for (const name of Object.values(names)) {
-    await custom
-      .deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: "cryptopolicies", name })
-      .catch(() => undefined);
-  }
 });
 
 describe("a CryptoPolicy's status", () => {
@@ -133,12 +88,7 @@ describe("a CryptoPolicy's status", () => {
   });
 
   it("reports a conflict on both policies, on the servers and as an Event, and clears it", async () => {
-    await custom.createClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "cryptopolicies",
-      body: policyBody(names.hybrid, ["X-Wing"]),
-    });
+    await lg.createPolicy(names.hybrid, kem(["X-Wing"]));
     for (const name of Object.values(names)) {
       await vi.waitFor(async () => {
         const conflicting = (await readPolicy(name)).status?.conditions?.find(
@@ -165,12 +115,7 @@ describe("a CryptoPolicy's status", () => {
       ),
     ).toBe(true);
 
-    await custom.deleteClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "cryptopolicies",
-      name: names.hybrid,
-    });
+    await lg.deletePolicy(names.hybrid);
     await vi.waitFor(async () => {
       const conflicting = (await readPolicy(names.strict)).status?.conditions?.find(
         (c) => c.type === "Conflicting",

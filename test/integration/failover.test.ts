@@ -4,76 +4,35 @@
  * before its grace period ends) and never rotate twice (activations at least a period apart). With two
  * operators sharing the Lease, killing the leader hands over to the other within the lease duration.
  */
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import type { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { GROUP, VERSION } from "../../operator/api/crd.ts";
-import type { MCPServer } from "../../operator/api/types.generated.ts";
 import { keyMaterial } from "../../operator/mcpserver/key-material.ts";
 import { decodeKeyring } from "../../operator/mcpserver/keyring.ts";
 import type { KeyRecord } from "../../operator/mcpserver/rotation.ts";
 import { testNamespace } from "./harness.ts";
+import { latticeguardObjects } from "./objects.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
 
 const P = 2_000;
 const G = 1_000;
 const crypto = keyMaterial("auto");
 
-let kc: KubeConfig;
 let namespace: string;
 let core: CoreV1Api;
-let custom: CustomObjectsApi;
-const policyName = `failover-${Math.random().toString(36).slice(2, 7)}`;
+let lg: ReturnType<typeof latticeguardObjects>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const createServer = (name: string) => lg.createServer(name, { port: 8443 });
 
 beforeAll(async () => {
+  let kc;
   ({ kc, namespace } = await testNamespace("failover"));
-  core = kc.makeApiClient(CoreV1Api);
-  custom = kc.makeApiClient(CustomObjectsApi);
-  await core.patchNamespace({
-    name: namespace,
-    body: [{ op: "add", path: "/metadata/labels/latticeguard.dev~1test", value: namespace }],
-  });
-  await custom.createClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "cryptopolicies",
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: "CryptoPolicy",
-      metadata: { name: policyName },
-      spec: {
-        namespaceSelector: { matchLabels: { "latticeguard.dev/test": namespace } },
-        kem: { algorithms: ["ML-KEM-768"], rotationPeriod: `${P}ms`, gracePeriod: `${G}ms` },
-      },
-    },
+  lg = latticeguardObjects(kc, namespace);
+  core = lg.core;
+  await lg.selectNamespace();
+  await lg.createPolicy(`failover-${Math.random().toString(36).slice(2, 7)}`, {
+    kem: { algorithms: ["ML-KEM-768"], rotationPeriod: `${P}ms`, gracePeriod: `${G}ms` },
   });
 });
-
-afterAll(async () => {
-  await custom
-    .deleteClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "cryptopolicies",
-      name: policyName,
-    })
-    .catch(() => undefined);
-});
-
-async function createServer(name: string) {
-  await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "mcpservers",
-    namespace,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: "MCPServer",
-      metadata: { name },
-      spec: { selector: { matchLabels: { app: name } }, port: 8443 },
-    },
-  });
-}
 
 /** Every keyring the Secret held, sampled every 50 ms until `stop()`. */
 function recordKeyrings(name: string) {
@@ -140,13 +99,7 @@ describe("an operator killed at random moments", () => {
       expect(end.at).toBeGreaterThanOrEqual(key.retireAt!);
     }
     // And the server ended healthy, on schedule.
-    const server = (await custom.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "mcpservers",
-      namespace,
-      name: "crashy",
-    })) as MCPServer;
+    const server = await lg.readServer("crashy");
     expect(server.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     expect(Date.parse(server.status!.kem!.nextRotationTime!)).toBeGreaterThan(started);
   });
@@ -172,13 +125,7 @@ describe("two operators sharing the Lease", () => {
     await createServer("handover");
     await vi.waitFor(
       async () => {
-        const s = (await custom.getNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: "mcpservers",
-          namespace,
-          name: "handover",
-        })) as MCPServer;
+        const s = await lg.readServer("handover");
         expect(s.status?.kem?.activeKeyId).toBeDefined();
       },
       { timeout: 15_000, interval: 100 },

@@ -5,97 +5,32 @@
  * swaps the algorithm, a lockdown drops every key, a Secret edited or deleted by hand is repaired, metrics
  * count what happened, and deleting the MCPServer deletes its keys.
  */
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type V1ConfigMap,
-  type V1Secret,
-} from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LOCKDOWN_ANNOTATION } from "../../operator/api/annotations.ts";
 import { GROUP, VERSION } from "../../operator/api/crd.ts";
-import type { MCPServer } from "../../operator/api/types.generated.ts";
 import { hpkePrivateKey, hpkePublicKey, hpkeSuite } from "../../operator/crypto/index.ts";
 import { keyMaterial } from "../../operator/mcpserver/key-material.ts";
 import { decodeKeyring, type PublishedKey } from "../../operator/mcpserver/keyring.ts";
 import { testNamespace } from "./harness.ts";
+import { latticeguardObjects } from "./objects.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
 
 const P = 4_000;
 const G = 1_500;
 const crypto = keyMaterial("noble");
 
-let kc: KubeConfig;
 let namespace: string;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
+let lg: ReturnType<typeof latticeguardObjects>;
 let operator: OperatorProcess;
 const policyName = `rotation-${Math.random().toString(36).slice(2, 7)}`;
-
-async function applyPolicy(kem: Record<string, unknown>) {
-  const body = {
-    apiVersion: `${GROUP}/${VERSION}`,
-    kind: "CryptoPolicy",
-    metadata: { name: policyName },
-    spec: {
-      namespaceSelector: { matchLabels: { "latticeguard.dev/test": namespace } },
-      kem: { rotationPeriod: `${P}ms`, gracePeriod: `${G}ms`, ...kem },
-    },
-  };
-  await custom
-    .replaceClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "cryptopolicies",
-      name: policyName,
-      body: { ...body, metadata: { ...body.metadata, resourceVersion: await policyVersion() } },
-    })
-    .catch(() =>
-      custom.createClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: "cryptopolicies",
-        body,
-      }),
-    );
-}
-
-async function policyVersion(): Promise<string | undefined> {
-  const p = (await custom
-    .getClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "cryptopolicies",
-      name: policyName,
-    })
-    .catch(() => undefined)) as { metadata: { resourceVersion: string } } | undefined;
-  return p?.metadata.resourceVersion;
-}
-
-async function createServer(name: string, extra: Record<string, unknown> = {}): Promise<void> {
-  await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "mcpservers",
-    namespace,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: "MCPServer",
-      metadata: { name },
-      spec: { selector: { matchLabels: { app: name } }, port: "mcp", ...extra },
-    },
-  });
-}
-
-const server = async (name: string) =>
-  (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "mcpservers",
-    namespace,
-    name,
-  })) as MCPServer;
+const kemSpec = (algorithms: string[]) => ({
+  kem: { algorithms, rotationPeriod: `${P}ms`, gracePeriod: `${G}ms` },
+});
+const createServer = (name: string) => lg.createServer(name);
+const server = (name: string) => lg.readServer(name);
 const secret = (name: string): Promise<V1Secret | undefined> =>
   core.readNamespacedSecret({ name: `${name}-kem`, namespace }).catch(() => undefined);
 const published = async (name: string): Promise<PublishedKey[]> => {
@@ -112,27 +47,17 @@ const events = async (reason: string, object: string) =>
 const poll = { timeout: 30_000, interval: 100 };
 
 beforeAll(async () => {
+  let kc;
   ({ kc, namespace } = await testNamespace("rotation"));
-  core = kc.makeApiClient(CoreV1Api);
-  custom = kc.makeApiClient(CustomObjectsApi);
-  await core.patchNamespace({
-    name: namespace,
-    body: [{ op: "add", path: "/metadata/labels/latticeguard.dev~1test", value: namespace }],
-  });
-  await applyPolicy({ algorithms: ["ML-KEM-768", "X-Wing"] });
+  lg = latticeguardObjects(kc, namespace);
+  ({ core, custom } = lg);
+  await lg.selectNamespace();
+  await lg.createPolicy(policyName, kemSpec(["ML-KEM-768", "X-Wing"]));
   operator = await startOperatorProcess();
 });
 
 afterAll(async () => {
   await operator?.stop();
-  await custom
-    .deleteClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "cryptopolicies",
-      name: policyName,
-    })
-    .catch(() => undefined);
 });
 
 describe("key rotation", () => {
@@ -217,7 +142,7 @@ describe("key rotation", () => {
       return s.status.kem;
     }, poll);
     expect(before.algorithm).toBe("ML-KEM-768");
-    await applyPolicy({ algorithms: ["ML-KEM-1024"] });
+    await lg.replacePolicy(policyName, kemSpec(["ML-KEM-1024"]));
     const after = await vi.waitFor(async () => {
       const s = await server("swap");
       if (s.status?.kem?.algorithm !== "ML-KEM-1024") throw new Error("not swapped yet");
@@ -230,7 +155,7 @@ describe("key rotation", () => {
         reason: "AlgorithmChanged",
       }),
     ).toBe(1);
-    await applyPolicy({ algorithms: ["ML-KEM-768", "X-Wing"] });
+    await lg.replacePolicy(policyName, kemSpec(["ML-KEM-768", "X-Wing"]));
   });
 
   it("on lockdown replaces the key at once, drops every other key, and does it once per request", async () => {
