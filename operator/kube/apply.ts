@@ -9,6 +9,7 @@
  */
 import {
   ApiException,
+  CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -16,6 +17,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
   type V1OwnerReference,
+  type V1Secret,
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/crd.ts";
 
@@ -51,6 +53,11 @@ export function isNotFound(error: unknown): boolean {
 
 /** The writes LatticeGuard's controllers make. */
 export interface Writer {
+  /**
+   * Removes entries from a Secret's `data`, only if it is still at the resourceVersion given: entries
+   * that no apply of ours owns (written by hand, or by an older version) and so would never go away.
+   */
+  removeSecretEntries(secret: V1Secret, keys: readonly string[]): Promise<V1Secret>;
   /** Server-side applies `object`; with `metadata.resourceVersion` set, only if it is unchanged. */
   apply<T extends KubernetesObject>(object: T): Promise<T>;
   /** Creates `object`; fails with 409 if it exists (so two writers cannot both create it). */
@@ -68,7 +75,24 @@ export function apiWriter(kc: KubeConfig): Writer {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const applyContentType = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+  const core = kc.makeApiClient(CoreV1Api);
   return {
+    removeSecretEntries: (secret, keys) =>
+      core.patchNamespacedSecret({
+        name: secret.metadata!.name!,
+        namespace: secret.metadata!.namespace!,
+        body: [
+          {
+            op: "test",
+            path: "/metadata/resourceVersion",
+            value: secret.metadata!.resourceVersion,
+          },
+          ...keys.map((k) => ({
+            op: "remove",
+            path: `/data/${k.replaceAll("~", "~0").replaceAll("/", "~1")}`,
+          })),
+        ],
+      }),
     apply: (object) =>
       objects.patch(
         object,
@@ -101,4 +125,24 @@ export function apiWriter(kc: KubeConfig): Writer {
         : custom.patchClusterCustomObjectStatus(common, applyContentType));
     },
   };
+}
+
+/**
+ * Writes an object no stale or second writer may overwrite, such as a Secret of private keys. Absent
+ * (`current` undefined), it is first created as `shell` (metadata and immutable fields, no data): a second
+ * writer creating it too gets 409. Then the full object is applied, guarded by the resourceVersion read, so
+ * every data field belongs to the one apply manager and a field left out of a later apply is removed.
+ *
+ * @example
+ * const written = await applyGuarded(writer, cachedSecret, { ...secret, data: undefined }, secret);
+ */
+export async function applyGuarded<T extends KubernetesObject>(
+  writer: Writer,
+  current: T | undefined,
+  shell: T,
+  full: T,
+): Promise<T> {
+  const base = current ?? (await writer.create(shell));
+  const resourceVersion = base.metadata!.resourceVersion!;
+  return writer.apply({ ...full, metadata: { ...full.metadata, resourceVersion } });
 }

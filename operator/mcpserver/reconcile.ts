@@ -21,7 +21,13 @@ import { LOCKDOWN_ANNOTATION, LOCKDOWN_HANDLED_ANNOTATION } from "../api/annotat
 import type { CryptoPolicy, MCPServer, MCPServerStatus } from "../api/types.generated.ts";
 import type { EventReason, EventRecorder } from "../events.ts";
 import type { Cache } from "../kube/cache.ts";
-import { MANAGED_LABELS, isConflict, ownerReference, type Writer } from "../kube/apply.ts";
+import {
+  MANAGED_LABELS,
+  applyGuarded,
+  isConflict,
+  ownerReference,
+  type Writer,
+} from "../kube/apply.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { formatDuration } from "../policy/duration.ts";
@@ -33,6 +39,7 @@ import { parseKey } from "../runtime/key.ts";
 import { chooseAlgorithms, serverConditions } from "./decide.ts";
 import type { KeyMaterial } from "./key-material.ts";
 import {
+  KEYRING_ENTRY,
   PUBLIC_KEYS_ENTRY,
   decodeKeyring,
   encodeKeyring,
@@ -201,38 +208,52 @@ async function writeKeyring(
     };
   });
   const repairing = g.keyring.problems.length > 0;
-  if (plan.steps.length === 0 && !repairing && g.secret) return { keys, seeds };
-  if (repairing) {
-    log.warn({ problems: g.keyring.problems }, "Repaired KEM keyring Secret");
-    deps.metrics.kemRepairs.inc({
-      namespace: g.server.metadata.namespace,
-      mcpserver: g.server.metadata.name,
+  const ids = new Set<string>([KEYRING_ENTRY, ...keys.map((k) => k.id)]);
+  const leftovers = (s: V1Secret | undefined) =>
+    Object.keys(s?.data ?? {}).filter((k) => !ids.has(k));
+  let written = g.secret;
+  if (plan.steps.length > 0 || repairing || !g.secret) {
+    if (repairing) reportRepair(deps, g, log);
+    const lockdown =
+      g.lockdownRequested ?? g.secret?.metadata?.annotations?.[LOCKDOWN_HANDLED_ANNOTATION];
+    const shell: V1Secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: secretName(g.server.metadata.name!),
+        namespace: g.server.metadata.namespace!,
+        labels: { ...MANAGED_LABELS, "latticeguard.dev/mcpserver": g.server.metadata.name! },
+        ...(lockdown && { annotations: { [LOCKDOWN_HANDLED_ANNOTATION]: lockdown } }),
+        ownerReferences: [ownerReference(g.server)],
+      },
+      type: "latticeguard.dev/kem-keyring",
+    };
+    written = await applyGuarded(deps.writer, g.secret, shell, {
+      ...shell,
+      data: encodeKeyring(keys, seeds),
     });
-    void deps.events.record(
-      g.server,
-      "Warning",
-      "KEMKeyringRepaired",
-      `Secret ${secretName(g.server.metadata.name!)}: ${g.keyring.problems.join("; ")}`,
-    );
   }
-  const lockdown =
-    g.lockdownRequested ?? g.secret?.metadata?.annotations?.[LOCKDOWN_HANDLED_ANNOTATION];
-  const secret: V1Secret = {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: {
-      name: secretName(g.server.metadata.name!),
-      namespace: g.server.metadata.namespace!,
-      labels: { ...MANAGED_LABELS, "latticeguard.dev/mcpserver": g.server.metadata.name! },
-      ...(lockdown && { annotations: { [LOCKDOWN_HANDLED_ANNOTATION]: lockdown } }),
-      ownerReferences: [ownerReference(g.server)],
-      ...(g.secret && { resourceVersion: g.secret.metadata!.resourceVersion! }),
-    },
-    type: "latticeguard.dev/kem-keyring",
-    data: encodeKeyring(keys, seeds),
-  };
-  await (g.secret ? deps.writer.apply(secret) : deps.writer.create(secret));
+  // Seeds of deleted keys that some other writer owns would outlive their grace period: remove them.
+  const stale = leftovers(written);
+  if (written && stale.length > 0) {
+    log.warn({ entries: stale.length }, "Removed stale entries from KEM keyring Secret");
+    await deps.writer.removeSecretEntries(written, stale);
+  }
   return { keys, seeds };
+}
+
+function reportRepair(deps: MCPServerDeps, g: Gathered, log: Logger): void {
+  log.warn({ problems: g.keyring.problems }, "Repaired KEM keyring Secret");
+  deps.metrics.kemRepairs.inc({
+    namespace: g.server.metadata.namespace,
+    mcpserver: g.server.metadata.name,
+  });
+  void deps.events.record(
+    g.server,
+    "Warning",
+    "KEMKeyringRepaired",
+    `Secret ${secretName(g.server.metadata.name!)}: ${g.keyring.problems.join("; ")}`,
+  );
 }
 
 /** Publishes the public keys in the ConfigMap when they differ from what is published. */

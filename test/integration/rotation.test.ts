@@ -98,6 +98,12 @@ describe("key rotation", () => {
     const status = (await server("schedule")).status!;
     expect(status.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     expect(status.kem?.algorithm).toBe("ML-KEM-768");
+    // Nothing but the keyring and the seeds of its keys is left in the Secret: deleted means deleted.
+    const raw = (await secret("schedule"))!;
+    const ring = decodeKeyring(raw.data, crypto);
+    expect(Object.keys(raw.data ?? {}).sort()).toEqual(
+      ["keyring.json", ...ring.keys.map((k) => k.id)].sort(),
+    );
   });
 
   it("opens a message sealed to the previous key during its grace period, and not after", async () => {
@@ -231,6 +237,15 @@ describe("key rotation", () => {
     expect(
       await operator.metric("latticeguard_kem_keyring_repairs_total", { mcpserver: "repair" }),
     ).toBeGreaterThanOrEqual(2);
+    // An entry added by hand is not the operator's to keep: it is removed.
+    await core.patchNamespacedSecret({
+      name: "repair-kem",
+      namespace,
+      body: [{ op: "add", path: "/data/smuggled", value: Buffer.from("x").toString("base64") }],
+    });
+    await vi.waitFor(async () => {
+      if ((await secret("repair"))?.data?.smuggled) throw new Error("still there");
+    }, poll);
   });
 
   it("counts in its metrics exactly the rotations it reported as Events", async () => {
