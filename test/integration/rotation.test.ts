@@ -60,26 +60,31 @@ afterAll(async () => {
   await operator?.stop();
 });
 
+/** When each key of a server was first seen published as next, active and retiring, and its seed gone. */
+async function observeKeyLives(name: string, forMs: number) {
+  const seen = new Map<
+    string,
+    { next?: number; active?: number; retiring?: number; gone?: number }
+  >();
+  const until = Date.now() + forMs;
+  while (Date.now() < until) {
+    const now = Date.now();
+    const [pub, ring] = await Promise.all([published(name), keyring(name)]);
+    for (const k of pub) {
+      const s = seen.get(k.keyId) ?? {};
+      s[k.state] ??= now;
+      seen.set(k.keyId, s);
+    }
+    for (const [id, s] of seen) if (s.retiring && !ring.seeds.has(id)) s.gone ??= now;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [...seen.values()];
+}
+
 describe("key rotation", () => {
   it("publishes each key before it is used and deletes it exactly a grace period after it retires", async () => {
     await createServer("schedule");
-    const seen = new Map<
-      string,
-      { next?: number; active?: number; retiring?: number; gone?: number }
-    >();
-    const until = Date.now() + 3 * P + G + 1_000;
-    while (Date.now() < until) {
-      const now = Date.now();
-      const [pub, ring] = await Promise.all([published("schedule"), keyring("schedule")]);
-      for (const k of pub) {
-        const s = seen.get(k.keyId) ?? {};
-        s[k.state] ??= now;
-        seen.set(k.keyId, s);
-      }
-      for (const [id, s] of seen) if (s.retiring && !ring.seeds.has(id)) s.gone ??= now;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const lives = [...seen.values()];
+    const lives = await observeKeyLives("schedule", 3 * P + G + 1_000);
     const activated = lives
       .filter((s) => s.active !== undefined)
       .sort((a, b) => a.active! - b.active!);
