@@ -1,6 +1,7 @@
 /**
- * Kubernetes Events for what a user should see in `kubectl describe`: key rotations, policy violations,
- * repairs. Recording an Event never fails a reconcile: a lost Event is logged and forgotten.
+ * Kubernetes Events for what a user should see in `kubectl describe`: key and trust anchor rotations,
+ * policy violations, repairs. Recording an Event never fails a reconcile: a lost Event is logged and
+ * forgotten.
  *
  * @example
  * await events.record(server, "Normal", "KEMKeyRotated", "Activated key mlkem768-3f9a0c11d2e4b5a6");
@@ -18,7 +19,11 @@ export type EventReason =
   | "RekeyPending"
   | "Lockdown"
   | "PolicyViolation"
-  | "PolicyConflict";
+  | "PolicyConflict"
+  | "TrustAnchorCreated"
+  | "TrustAnchorRotated"
+  | "TrustAnchorRetired"
+  | "TrustAnchorRepaired";
 
 /** Records Events about objects. */
 export interface EventRecorder {

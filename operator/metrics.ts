@@ -16,6 +16,9 @@ export interface Metrics {
   kemNextRotation: Gauge<"namespace" | "mcpserver">;
   kemKeyExpiry: Gauge<"namespace" | "mcpserver" | "state">;
   kemRepairs: Counter<"namespace" | "mcpserver">;
+  trustAnchorExpiry: Gauge<"anchor" | "state">;
+  trustAnchorRotations: Counter<"reason">;
+  trustAnchorRepairs: Counter;
   reconciles: Counter<"controller" | "result">;
   reconcileErrors: Counter<"controller">;
   reconcileDuration: Histogram<"controller">;
@@ -62,6 +65,23 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: "latticeguard_kem_keyring_repairs_total",
       help: "Keyring Secrets found edited, corrupted or deleted, and repaired.",
       labelNames: ["namespace", "mcpserver"],
+      registers,
+    }),
+    trustAnchorExpiry: new Gauge({
+      name: "latticeguard_trust_anchor_expiry_timestamp_seconds",
+      help: "When each trust anchor leaves the trust bundle (its notAfter, Unix time), by anchor id and state (active, next, retiring).",
+      labelNames: ["anchor", "state"],
+      registers,
+    }),
+    trustAnchorRotations: new Counter({
+      name: "latticeguard_trust_anchor_rotations_total",
+      help: "Trust anchors that became the signer, by reason (Initial, Scheduled, Expired, Repaired, TrustDomainChanged).",
+      labelNames: ["reason"],
+      registers,
+    }),
+    trustAnchorRepairs: new Counter({
+      name: "latticeguard_trust_anchor_repairs_total",
+      help: "Trust anchor Secrets found edited, corrupted or deleted, and repaired.",
       registers,
     }),
     reconciles: new Counter({

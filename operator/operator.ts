@@ -1,8 +1,8 @@
 /**
- * `latticeguard operator`: the informers, the two controllers (MCPServer and CryptoPolicy), leader
- * election, the admission webhook and the HTTP endpoints, started in order and stopped in reverse on
- * SIGTERM. Informers, the webhook and the HTTP endpoints run on every replica (webhooks and the issuance
- * API answer from the caches); controllers reconcile only on the leader.
+ * `latticeguard operator`: the informers, the controllers (MCPServer, CryptoPolicy, trust anchor and trust
+ * bundle), leader election, the admission webhook and the HTTP endpoints, started in order and stopped in
+ * reverse on SIGTERM. Informers, the webhook, the HTTP endpoints and the issuing authority (read from the
+ * anchor Secret's cache) run on every replica; controllers reconcile only on the leader.
  *
  * @example
  * const operator = await startOperator(config);
@@ -20,6 +20,9 @@ import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
 import type { OperatorConfig } from "./cli/flags.ts";
 import { cryptoPolicyReconciler } from "./cryptopolicy/reconcile.ts";
 import { apiEventRecorder } from "./events.ts";
+import { secretAuthority, type SecretAuthority } from "./identity/anchor-authority.ts";
+import { trustControllers } from "./identity/anchor-controllers.ts";
+import { apiConfigMapRemover } from "./identity/bundle-reconcile.ts";
 import { MANAGED_LABELS, apiWriter } from "./kube/apply.ts";
 import { logger } from "./log.ts";
 import { keyMaterial } from "./mcpserver/key-material.ts";
@@ -40,6 +43,8 @@ export interface RunningOperator {
   /** The admission webhook's HTTPS port, unless it is off. */
   webhookPort: number | undefined;
   metrics: Metrics;
+  /** Signs workload identities with the active trust anchor, on every replica (for the issuance API). */
+  authority: SecretAuthority;
   stop(): Promise<void>;
 }
 
@@ -179,7 +184,21 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     .watch(namespaces, allKeysOf(policies))
     .watch(servers, allKeysOf(policies))
     .watch(pods, allKeysOf(policies));
-  const controllers = [mcpServers, cryptoPolicies];
+  const trust = trustControllers({
+    identity: config.identity,
+    namespace: config.namespace,
+    informers: { namespaces, servers, secrets, configMaps },
+    writer,
+    remove: apiConfigMapRemover(kc),
+    events,
+    metrics,
+    leader: elector,
+    hooks: (name) => queueHooks(metrics, name),
+    now,
+    log: logger,
+  });
+  const authority = secretAuthority(secrets, config.namespace, config.identity.anchorSecret);
+  const controllers = [mcpServers, cryptoPolicies, ...trust];
 
   const synced = () => informers.every((i) => i.synced);
   let webhook: RunningWebhook | undefined;
@@ -222,6 +241,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       webhookPort: webhook?.port,
       leaderElect: config.leaderElect,
       kemBackend: config.kemBackend,
+      trustDomain: config.identity.trustDomain,
     },
     "Started operator",
   );
@@ -230,6 +250,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     httpPort: http.port,
     webhookPort: webhook?.port,
     metrics,
+    authority,
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       await elector?.stop();

@@ -24,6 +24,36 @@ describe("parseOperatorFlags", () => {
         configuration: "latticeguard",
         secret: "latticeguard-webhook-tls",
       },
+      identity: {
+        trustDomain: "cluster.local",
+        maxTtlMs: 24 * 3_600_000,
+        anchorSecret: "latticeguard-trust-anchor",
+        anchorAlgorithm: "ML-DSA-87",
+        anchorLifetimeMs: 720 * 3_600_000,
+        bundleConfigMap: "latticeguard-trust-bundle",
+      },
+    });
+  });
+
+  it("configures the trust anchor, and allows short lifetimes only with a short identity TTL", () => {
+    const config = parseOperatorFlags(
+      [
+        "--trust-domain=prod.example",
+        "--max-identity-ttl=2s",
+        "--trust-anchor-algorithm=ML-DSA-65",
+        "--trust-anchor-lifetime=7s",
+        "--trust-anchor-secret=anchors",
+        "--trust-bundle-configmap=bundle",
+      ],
+      {},
+    );
+    expect(config.identity).toEqual({
+      trustDomain: "prod.example",
+      maxTtlMs: 2000,
+      anchorSecret: "anchors",
+      anchorAlgorithm: "ML-DSA-65",
+      anchorLifetimeMs: 7000,
+      bundleConfigMap: "bundle",
     });
   });
 
@@ -112,6 +142,23 @@ describe("parseOperatorFlags", () => {
     [["--webhook-secret=a_b"], "--webhook-secret: must be a Kubernetes object name"],
     [["--webhook-configuration="], "--webhook-configuration: must be a Kubernetes object name"],
     [["--webhook-cert-dir="], "--webhook-cert-dir: must be a directory"],
+    [["--trust-domain=Cluster.Local"], "--trust-domain: `trustDomain` must be"],
+    [["--trust-anchor-algorithm=Dilithium5"], "--trust-anchor-algorithm: must be one of ML-DSA-44"],
+    [["--trust-anchor-lifetime=soon"], "--trust-anchor-lifetime:"],
+    [["--max-identity-ttl=500ms"], "--max-identity-ttl: must be at least 1s"],
+    [["--trust-anchor-secret=A"], "--trust-anchor-secret: must be a Kubernetes object name"],
+    [
+      ["--trust-bundle-configmap=a/b"],
+      "--trust-bundle-configmap: must be a Kubernetes object name",
+    ],
+    [
+      ["--trust-anchor-lifetime=72h"],
+      "--trust-anchor-lifetime: a third of it (24h) must exceed --max-identity-ttl (24h)",
+    ],
+    [
+      ["--trust-anchor-lifetime=1h", "--max-identity-ttl=30m"],
+      "a third of it (20m) must exceed --max-identity-ttl (30m)",
+    ],
   ])("rejects %j, naming the flag", (argv, message) => {
     expect(() => parseOperatorFlags(argv, {})).toThrow(message);
   });
@@ -128,5 +175,7 @@ describe("operatorHelp", () => {
     const help = operatorHelp();
     expect(help).toContain("--kem-backend");
     expect(help).toContain("(default auto)");
+    expect(help).toContain("--trust-anchor-lifetime");
+    expect(help).toContain("(default 720h)");
   });
 });

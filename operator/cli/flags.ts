@@ -6,8 +6,14 @@
  * const config = parseOperatorFlags(["--kem-backend=noble", "--leader-elect=false"], process.env);
  */
 import { parseArgs } from "node:util";
-import { KEM_BACKEND_CHOICES, type KemBackendChoice } from "../crypto/index.ts";
-import { parseDuration } from "../policy/duration.ts";
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../api/algorithms.ts";
+import {
+  KEM_BACKEND_CHOICES,
+  assertTrustDomain,
+  nativeSignature,
+  type KemBackendChoice,
+} from "../crypto/index.ts";
+import { formatDuration, parseDuration } from "../policy/duration.ts";
 
 /** Everything `latticeguard operator` is configured with. */
 export interface OperatorConfig {
@@ -25,6 +31,32 @@ export interface OperatorConfig {
   logLevel: string;
   /** The admission webhook; undefined with `--webhook-bind-address=off`. */
   webhook: WebhookConfig | undefined;
+  identity: IdentityConfig;
+}
+
+/**
+ * Workload identity: the trust domain, the cluster trust anchor and its bundle, and the longest identity
+ * the issuance API may grant (which the anchor's rotation overlap must cover: a third of
+ * `anchorLifetimeMs` exceeds `maxTtlMs`).
+ *
+ * @example
+ * const identity: IdentityConfig = { trustDomain: "cluster.local", maxTtlMs: 86_400_000,
+ *   anchorSecret: "latticeguard-trust-anchor", anchorAlgorithm: "ML-DSA-87",
+ *   anchorLifetimeMs: 720 * 3_600_000, bundleConfigMap: "latticeguard-trust-bundle" };
+ */
+export interface IdentityConfig {
+  /** The SPIFFE trust domain of every identity and anchor. */
+  trustDomain: string;
+  /** The longest workload identity the issuance API grants. */
+  maxTtlMs: number;
+  /** The Secret in the operator's namespace that holds the anchors. */
+  anchorSecret: string;
+  /** The algorithm of new anchors. */
+  anchorAlgorithm: SignatureAlgorithm;
+  /** The validity of each new anchor. */
+  anchorLifetimeMs: number;
+  /** The trust bundle ConfigMap, in the operator's namespace and copied into MCPServer namespaces. */
+  bundleConfigMap: string;
 }
 
 /**
@@ -104,6 +136,30 @@ export const OPERATOR_FLAGS = {
   "webhook-secret": {
     default: "latticeguard-webhook-tls",
     help: "The Secret in the operator's namespace that holds the self-managed certificates.",
+  },
+  "trust-domain": {
+    default: "cluster.local",
+    help: "The SPIFFE trust domain of workload identities and of the trust anchor.",
+  },
+  "max-identity-ttl": {
+    default: "24h",
+    help: "The longest workload identity issued; a third of --trust-anchor-lifetime must exceed it.",
+  },
+  "trust-anchor-algorithm": {
+    default: "ML-DSA-87",
+    help: "The algorithm of new trust anchors: ML-DSA-44, ML-DSA-65 or ML-DSA-87.",
+  },
+  "trust-anchor-lifetime": {
+    default: "720h",
+    help: "How long each trust anchor is valid; the next one is published at 1/2 and signs from 2/3.",
+  },
+  "trust-anchor-secret": {
+    default: "latticeguard-trust-anchor",
+    help: "The Secret in the operator's namespace that holds the trust anchors' keys.",
+  },
+  "trust-bundle-configmap": {
+    default: "latticeguard-trust-bundle",
+    help: "The trust bundle ConfigMap, in the operator's namespace and every namespace with an MCPServer.",
   },
 } as const;
 
@@ -191,6 +247,24 @@ export function parseOperatorFlags(
       return raw;
     }),
     webhook: undefined,
+    identity: {
+      trustDomain: check("trust-domain", (raw) => {
+        assertTrustDomain(raw);
+        return raw;
+      }),
+      maxTtlMs: check("max-identity-ttl", duration),
+      anchorSecret: check("trust-anchor-secret", name),
+      anchorAlgorithm: check("trust-anchor-algorithm", (raw) => {
+        const algorithm = raw as SignatureAlgorithm;
+        if (!SIGNATURE_ALGORITHMS.includes(algorithm))
+          throw new Error(`must be one of ${SIGNATURE_ALGORITHMS.join(", ")}, got "${raw}"`);
+        if (!nativeSignature.supports(algorithm))
+          throw new Error(`${raw} is not available from node:crypto in this runtime`);
+        return algorithm;
+      }),
+      anchorLifetimeMs: check("trust-anchor-lifetime", duration),
+      bundleConfigMap: check("trust-bundle-configmap", name),
+    },
   };
   const webhook: WebhookConfig = {
     address: webhookAddress ?? { host: "", port: 0 },
@@ -221,6 +295,15 @@ export function parseOperatorFlags(
   ) {
     problems.push(
       "--leader-election-lease-duration must exceed --leader-election-renew-deadline, which must exceed --leader-election-retry-period",
+    );
+  }
+  const { anchorLifetimeMs, maxTtlMs } = config.identity;
+  const bothParsed = anchorLifetimeMs !== undefined && maxTtlMs !== undefined;
+  if (bothParsed && !(anchorLifetimeMs / 3 > maxTtlMs)) {
+    const third = formatDuration(anchorLifetimeMs / 3);
+    problems.push(
+      `--trust-anchor-lifetime: a third of it (${third}) must exceed --max-identity-ttl ` +
+        `(${formatDuration(maxTtlMs)}), so every identity an anchor signs ends before the anchor leaves the trust bundle`,
     );
   }
   if (problems.length)

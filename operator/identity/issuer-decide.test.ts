@@ -1,0 +1,170 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import type { SignatureAlgorithm } from "../api/algorithms.ts";
+import type { MCPServer } from "../api/types.generated.ts";
+import { resolvePolicy } from "../policy/merge.ts";
+import { mcpServer, policy } from "../../webhook/testing/fixtures.ts";
+import {
+  allowedAlgorithms,
+  checkAlgorithm,
+  checkPod,
+  identityPlan,
+  selectingServer,
+} from "./issuer-decide.ts";
+import type { TokenPod } from "./token-review.ts";
+
+const caller: TokenPod = {
+  namespace: "mcp",
+  serviceAccount: "search",
+  name: "search-0",
+  uid: "u-1",
+};
+const pod = (over: Partial<V1Pod["metadata"]> = {}, serviceAccountName?: string): V1Pod => ({
+  metadata: { namespace: "mcp", name: "search-0", uid: "u-1", labels: { app: "search" }, ...over },
+  spec: { containers: [], ...(serviceAccountName !== undefined && { serviceAccountName }) },
+});
+const withIdentity = (server: MCPServer, algorithm: SignatureAlgorithm): MCPServer => ({
+  ...server,
+  spec: { ...server.spec, identity: { algorithm } },
+});
+
+describe("checkPod", () => {
+  it.each<[string, V1Pod | undefined, string | undefined]>([
+    ["the same pod", pod({}, "search"), undefined],
+    ["a pod that no longer exists", undefined, "PodGone"],
+    ["a pod replaced under the same name", pod({ uid: "u-2" }, "search"), "PodGone"],
+    ["a terminating pod", pod({ deletionTimestamp: new Date() }, "search"), "PodGone"],
+    ["a pod of another service account", pod({}, "admin"), "NotBoundToPod"],
+    ["a pod of the default account, token of another", pod(), "NotBoundToPod"],
+  ])("%s → %s", (_name, found, reason) => {
+    expect(checkPod(caller, found)?.reason).toBe(reason);
+  });
+
+  it("counts a pod without serviceAccountName as the default account", () => {
+    expect(checkPod({ ...caller, serviceAccount: "default" }, pod())).toBeUndefined();
+  });
+});
+
+describe("selectingServer", () => {
+  const servers = [
+    mcpServer("mcp", "zeta", { app: "search" }),
+    mcpServer("mcp", "alpha", { app: "search" }),
+    mcpServer("mcp", "other", { app: "other" }),
+    mcpServer("elsewhere", "aaa", { app: "search" }),
+  ];
+
+  it("takes the first server by name in the pod's namespace that selects it", () => {
+    expect(selectingServer(pod(), servers)?.metadata.name).toBe("alpha");
+  });
+
+  it("finds none when no server in the namespace selects the pod", () => {
+    expect(selectingServer(pod({ labels: { app: "stray" } }), servers)).toBeUndefined();
+    expect(selectingServer(pod({ namespace: "empty" }), servers)).toBeUndefined();
+  });
+});
+
+describe("allowedAlgorithms and checkAlgorithm", () => {
+  const server = mcpServer("mcp", "search", { app: "search" });
+  const baseline = resolvePolicy([policy("baseline")], {}); // ML-DSA-65, ML-DSA-87
+  const only87 = resolvePolicy(
+    [policy("strict", { identity: { algorithms: ["ML-DSA-87"], ttl: "15m" } })],
+    {},
+  );
+  const conflict = resolvePolicy(
+    [
+      policy("a", { identity: { algorithms: ["ML-DSA-65"], ttl: "1h" } }),
+      policy("b", { identity: { algorithms: ["ML-DSA-87"], ttl: "1h" } }),
+    ],
+    {},
+  );
+
+  it.each<[string, MCPServer, ReturnType<typeof resolvePolicy>, SignatureAlgorithm[]]>([
+    ["any the policy allows", server, baseline, ["ML-DSA-65", "ML-DSA-87"]],
+    ["the server's narrowing", withIdentity(server, "ML-DSA-87"), baseline, ["ML-DSA-87"]],
+    [
+      "the policy's when it forbids the narrowing",
+      withIdentity(server, "ML-DSA-65"),
+      only87,
+      ["ML-DSA-87"],
+    ],
+    ["nothing under a conflict over identity algorithms", server, conflict, []],
+  ])("%s", (_name, s, resolution, expected) => {
+    expect(allowedAlgorithms(s, resolution)).toEqual(expected);
+  });
+
+  it("refuses an algorithm outside the allowed ones, naming them", () => {
+    const refusal = checkAlgorithm("ML-DSA-44", ["ML-DSA-87"], only87);
+    expect(refusal).toEqual({
+      reason: "AlgorithmNotAllowed",
+      message: "the CSR's key is ML-DSA-44; this workload may hold only ML-DSA-87",
+    });
+    expect(checkAlgorithm("ML-DSA-87", ["ML-DSA-87"], only87)).toBeUndefined();
+  });
+
+  it("explains a conflict that allows nothing", () => {
+    expect(checkAlgorithm("ML-DSA-65", [], conflict)?.message).toContain('CryptoPolicies "a", "b"');
+  });
+});
+
+describe("identityPlan", () => {
+  const now = new Date("2030-01-01T12:00:00Z");
+  const signer = {
+    notBefore: new Date("2030-01-01T00:00:00Z"),
+    notAfter: new Date("2030-01-02T00:00:00Z"),
+  };
+  const server = mcpServer("mcp", "search", { app: "search" });
+  const { policy: effective } = resolvePolicy(
+    [policy("p", { identity: { algorithms: ["ML-DSA-65"], ttl: "30m" } })],
+    {},
+  );
+  const plan = (over: Partial<Parameters<typeof identityPlan>[0]> = {}) =>
+    identityPlan({
+      caller,
+      server,
+      policy: effective,
+      trustDomain: "example.org",
+      clusterDomain: "cluster.local",
+      now,
+      signer,
+      ...over,
+    });
+
+  it("names the service account and the server's Service, backdated a minute, for the policy's TTL", () => {
+    expect(plan()).toEqual({
+      spiffeId: "spiffe://example.org/ns/mcp/sa/search",
+      dnsNames: ["search", "search.mcp", "search.mcp.svc", "search.mcp.svc.cluster.local"],
+      notBefore: new Date("2030-01-01T11:59:00Z"),
+      notAfter: new Date("2030-01-01T12:30:00Z"),
+    });
+  });
+
+  it("uses spec.serviceName when set", () => {
+    const named = { ...server, spec: { ...server.spec, serviceName: "search-svc" } };
+    expect(plan({ server: named })).toMatchObject({
+      dnsNames: [
+        "search-svc",
+        "search-svc.mcp",
+        "search-svc.mcp.svc",
+        "search-svc.mcp.svc.cluster.local",
+      ],
+    });
+  });
+
+  it("stays inside the signer's validity", () => {
+    const ending = {
+      notBefore: new Date("2030-01-01T11:59:30Z"),
+      notAfter: new Date("2030-01-01T12:10:00Z"),
+    };
+    expect(plan({ signer: ending })).toMatchObject({
+      notBefore: ending.notBefore,
+      notAfter: ending.notAfter,
+    });
+  });
+
+  it.each([
+    ["expired", { notBefore: signer.notBefore, notAfter: new Date("2030-01-01T11:00:00Z") }],
+    ["not yet valid", { notBefore: new Date("2030-01-01T13:00:00Z"), notAfter: signer.notAfter }],
+  ])("refuses NoSigner when the signer is %s", (_name, window) => {
+    expect(plan({ signer: window })).toMatchObject({ reason: "NoSigner" });
+  });
+});

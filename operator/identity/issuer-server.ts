@@ -1,0 +1,180 @@
+/**
+ * The issuance API's HTTPS server: express, `POST /v1/identity` (bearer token + PEM CSR body), `/healthz`
+ * and `/readyz`; nothing else. It decodes and encodes only: the handler decides (issuer-handle.ts), and
+ * every answer, including a body the parser refused (over the limit: 413 `BodyTooLarge`; undecodable:
+ * 400 `MalformedCSR`), goes through `observe` once, for metrics and logs.
+ *
+ * TLS 1.3 only, and post-quantum key exchange only by default (`X25519MLKEM768`, then the other hybrids):
+ * the token travels in this exchange, so it must not be recordable today and decryptable later. The server
+ * listens at once and answers TLS once its certificate source has a certificate; later certificates are
+ * swapped in without a restart.
+ *
+ * @example
+ * const server = await serveIssuer({ host: "127.0.0.1", port: 0, handle, certificates, observe, log });
+ * await server.close();
+ */
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "../log.ts";
+import type { PemPair } from "../../webhook/tls/certs.ts";
+import type { IssuanceOutcome } from "./issuer-handle.ts";
+import { REFUSAL_STATUS, refuse, type Refusal } from "./issuer-refusals.ts";
+
+/**
+ * The path a workload posts its CSR to.
+ *
+ * @example
+ * new URL(IDENTITY_PATH, "https://latticeguard-identity.latticeguard-system.svc:8443");
+ */
+export const IDENTITY_PATH = "/v1/identity";
+
+/**
+ * TLS 1.3 groups the issuer accepts, most preferred first: hybrids only.
+ *
+ * @example
+ * tls.connect({ ecdhCurve: ISSUER_TLS_GROUPS, ... });
+ */
+export const ISSUER_TLS_GROUPS = "X25519MLKEM768:SecP256r1MLKEM768:SecP384r1MLKEM1024";
+
+/**
+ * Largest accepted body: an ML-DSA-87 CSR is about 10 KiB of PEM.
+ *
+ * @example
+ * serveIssuer({ ...options, bodyLimitBytes: CSR_BODY_LIMIT_BYTES });
+ */
+export const CSR_BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * How to serve.
+ *
+ * @example
+ * const options: IssuerServerOptions = { host: "0.0.0.0", port: 8443, handle, certificates, observe, log };
+ */
+export interface IssuerServerOptions {
+  host: string;
+  port: number;
+  handle: (authorization: string | undefined, body: unknown) => Promise<IssuanceOutcome>;
+  certificates: {
+    current(): PemPair | undefined;
+    onChange(fn: (pair: PemPair) => void): () => void;
+  };
+  /** Called once per answered request with its outcome and duration. Must not throw. */
+  observe: (outcome: IssuanceOutcome, seconds: number) => void;
+  log: Logger;
+  /** Whether the caches are ready; `/readyz` also waits for a certificate. */
+  ready?: () => boolean;
+  bodyLimitBytes?: number;
+  tlsGroups?: string;
+}
+
+/**
+ * A listening issuance server.
+ *
+ * @example
+ * `https://127.0.0.1:${server.port}${IDENTITY_PATH}`;
+ */
+export interface IssuerServer {
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const seconds = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
+
+function answer(res: Response, outcome: IssuanceOutcome): void {
+  res.set("cache-control", "no-store");
+  if (outcome.ok) res.status(200).json(outcome.answer);
+  else
+    res
+      .status(REFUSAL_STATUS[outcome.refusal.reason])
+      .json({ reason: outcome.refusal.reason, message: outcome.refusal.message });
+}
+
+function app(options: IssuerServerOptions): express.Express {
+  const limit = options.bodyLimitBytes ?? CSR_BODY_LIMIT_BYTES;
+  const web = express();
+  web.disable("x-powered-by");
+  web.get("/healthz", (_req, res) => void res.type("text/plain").send("ok"));
+  web.get("/readyz", (_req, res) => {
+    const ready = (options.ready?.() ?? true) && options.certificates.current() !== undefined;
+    res
+      .status(ready ? 200 : 503)
+      .type("text/plain")
+      .send(ready ? "ok" : "not ready");
+  });
+  web.post(
+    IDENTITY_PATH,
+    (_req, res, next) => {
+      res.locals.started = process.hrtime.bigint();
+      next();
+    },
+    // Any content type (application/pkcs10, application/x-pem-file, text/plain): the body is PEM text.
+    express.text({ type: () => true, limit, inflate: false, defaultCharset: "utf-8" }),
+    async (req: Request, res: Response) => {
+      const outcome = await options.handle(req.headers.authorization, req.body);
+      answer(res, outcome);
+      options.observe(outcome, seconds(res.locals.started as bigint));
+    },
+  );
+  // Body-parser errors (too large, compressed, bad charset, aborted) and anything else thrown.
+  web.use(
+    (
+      error: { status?: number; type?: string },
+      req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      const status = error.status ?? 500;
+      const refusal: Refusal =
+        error.type === "entity.too.large"
+          ? refuse("BodyTooLarge", `the body must be a PEM CSR of at most ${limit} bytes`)
+          : status >= 400 && status < 500
+            ? refuse("MalformedCSR", "the body must be an uncompressed PEM CSR in UTF-8")
+            : refuse("InternalError", "the issuer failed; try again");
+      const outcome: IssuanceOutcome = { ok: false, refusal, cause: error };
+      if (res.headersSent) return;
+      answer(res, outcome);
+      if (req.path === IDENTITY_PATH && typeof res.locals.started === "bigint")
+        options.observe(outcome, seconds(res.locals.started));
+    },
+  );
+  return web;
+}
+
+/**
+ * Starts the server on `host:port` (port 0 picks a free one); resolves once it listens.
+ *
+ * @example
+ * const { port } = await serveIssuer(options);
+ */
+export function serveIssuer(options: IssuerServerOptions): Promise<IssuerServer> {
+  const tlsOptions = {
+    minVersion: "TLSv1.3",
+    ecdhCurve: options.tlsGroups ?? ISSUER_TLS_GROUPS,
+  } as const;
+  const server = createServer({ ...tlsOptions, ...options.certificates.current() }, app(options));
+  server.keepAliveTimeout = 100_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  const unsubscribe = options.certificates.onChange((pair) =>
+    server.setSecureContext({ ...tlsOptions, ...pair }),
+  );
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      server.on("error", (error) => options.log.error({ err: error }, "Issuance server failed"));
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        server,
+        close: () =>
+          new Promise((done) => {
+            unsubscribe();
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

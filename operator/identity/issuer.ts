@@ -1,0 +1,204 @@
+/**
+ * The issuance API, assembled: the request handler over the API server (TokenReview, pod reads) and the
+ * operator's informer caches, a serving certificate from the trust anchor, metrics, logs and the HTTPS
+ * server. Every replica runs one (issuance must not wait for a leader election); it only reads the
+ * cluster, so replicas never disagree about what they write.
+ *
+ * Needs RBAC: `create` on `tokenreviews.authentication.k8s.io` and `get` on `pods`.
+ *
+ * Logs name the caller only by what the API server said (namespace, pod, service account) and the refusal
+ * reason; never the token, the CSR or a message that may quote them.
+ *
+ * @example
+ * const issuer = await startIssuer({
+ *   kc, address: { host: "0.0.0.0", port: 8443 }, caches: { servers, policies, namespaces },
+ *   authority, trustDomain: "cluster.local",
+ *   servingNames: ["latticeguard-identity.latticeguard-system.svc"], registry: metrics.registry, log,
+ * });
+ * await issuer.stop();
+ */
+import { AuthenticationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import type { SignatureAlgorithm } from "../api/algorithms.ts";
+import { assertTrustDomain } from "../crypto/index.ts";
+import { isNotFound } from "../kube/apply.ts";
+import type { Logger } from "../log.ts";
+import type { IssuingAuthority } from "./authority.ts";
+import { issuanceHandler, type IssuanceOutcome, type IssuerCaches } from "./issuer-handle.ts";
+import { createIssuerMetrics, type IssuerMetrics } from "./issuer-metrics.ts";
+import { REFUSAL_STATUS } from "./issuer-refusals.ts";
+import { serveIssuer } from "./issuer-server.ts";
+import { ServingCertificates } from "./issuer-serving.ts";
+import { reviewToken } from "./token-review.ts";
+
+/**
+ * The audience a projected token must carry for the issuance API.
+ *
+ * @example
+ * // pod spec: serviceAccountToken: { audience: DEFAULT_AUDIENCE, expirationSeconds: 600, path: token }
+ */
+export const DEFAULT_AUDIENCE = "latticeguard.dev/identity";
+
+/**
+ * What was issued, as `onIssued` reports it (for the MCPServer's status).
+ *
+ * @example
+ * onIssued: ({ namespace, mcpserver, algorithm, notAfter }) => statusFeed.push(…)
+ */
+export interface IssuanceReport {
+  namespace: string;
+  mcpserver: string;
+  algorithm: SignatureAlgorithm;
+  notAfter: Date;
+}
+
+/**
+ * How the issuance API is started.
+ *
+ * @example
+ * const options: IssuerOptions = { kc, address, caches, authority, trustDomain, servingNames, registry, log };
+ */
+export interface IssuerOptions {
+  kc: KubeConfig;
+  address: { host: string; port: number };
+  caches: IssuerCaches;
+  authority: IssuingAuthority;
+  /** Default {@link DEFAULT_AUDIENCE}. */
+  audience?: string;
+  trustDomain: string;
+  /** DNS names of the issuer's Service, for its serving certificate (127.0.0.1 is always added). */
+  servingNames: readonly string[];
+  /** Where the issuer's metrics are registered. */
+  registry: Registry;
+  log: Logger;
+  /** Called after each issuance; must not throw (a throw is logged and ignored). */
+  onIssued?: (report: IssuanceReport) => void;
+  /** Whether the caches have synced; `/readyz` answers 503 until they have. */
+  cachesReady?: () => boolean;
+  /** The cluster's DNS domain, for the `<svc>.<ns>.svc.<domain>` SAN; default `cluster.local`. */
+  clusterDomain?: string;
+  tlsGroups?: string;
+  bodyLimitBytes?: number;
+  /** Serving-certificate lifetime and how often the signer is checked for a change. */
+  serving?: { lifetimeMs?: number; checkIntervalMs?: number };
+  now?: () => Date;
+}
+
+/**
+ * A running issuance API.
+ *
+ * @example
+ * `https://127.0.0.1:${issuer.port}/v1/identity`;
+ */
+export interface RunningIssuer {
+  port: number;
+  metrics: IssuerMetrics;
+  /** A serving certificate is loaded and the caches have synced. */
+  ready(): boolean;
+  /** Resolves once a serving certificate is loaded. */
+  whenServing(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DNS_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+function checkOptions(options: IssuerOptions): void {
+  assertTrustDomain(options.trustDomain);
+  if (!options.servingNames.every((name) => DNS_NAME.test(name)))
+    throw new RangeError("`servingNames` must be lowercase RFC 1123 DNS names");
+  if (options.audience !== undefined && options.audience.trim() === "")
+    throw new RangeError("`audience` must not be empty");
+  if (options.clusterDomain !== undefined && !DNS_NAME.test(options.clusterDomain))
+    throw new RangeError("`clusterDomain` must be a lowercase RFC 1123 DNS name");
+}
+
+function observer(options: IssuerOptions, metrics: IssuerMetrics, log: Logger) {
+  return (outcome: IssuanceOutcome, seconds: number): void => {
+    if (outcome.ok) {
+      const { namespace, mcpserver, algorithm, notAfter, pod, serviceAccount, spiffeId } =
+        outcome.issued;
+      metrics.issued.inc({ namespace, mcpserver, algorithm });
+      metrics.duration.observe({ result: "issued" }, seconds);
+      log.info(
+        { namespace, pod, serviceAccount, mcpserver, algorithm, spiffeId, notAfter, seconds },
+        "Issued workload identity",
+      );
+      try {
+        options.onIssued?.({ namespace, mcpserver, algorithm, notAfter });
+      } catch (error) {
+        log.error({ err: error }, "Failed to report an issued identity");
+      }
+      return;
+    }
+    const { reason } = outcome.refusal;
+    metrics.refusals.inc({ reason });
+    metrics.duration.observe({ result: "refused" }, seconds);
+    const who = outcome.caller && { namespace: outcome.caller.namespace, pod: outcome.caller.name };
+    if (REFUSAL_STATUS[reason] >= 500)
+      log.warn({ reason, ...who, err: outcome.cause }, "Failed to answer identity request");
+    else log.info({ reason, ...who }, "Refused identity request");
+  };
+}
+
+/**
+ * Starts the issuance API; resolves once it listens (TLS answers once a serving certificate is issued).
+ * Throws an Error naming a bad option.
+ *
+ * @example
+ * const issuer = await startIssuer(options);
+ * await issuer.whenServing();
+ */
+export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
+  checkOptions(options);
+  const log = options.log.child({ component: "issuer" });
+  const metrics = createIssuerMetrics(options.registry);
+  const audience = options.audience ?? DEFAULT_AUDIENCE;
+  const authApi = options.kc.makeApiClient(AuthenticationV1Api);
+  const core = options.kc.makeApiClient(CoreV1Api);
+  const handle = issuanceHandler({
+    audience,
+    review: (token) => reviewToken(authApi, token, audience),
+    readPod: (namespace, name) =>
+      core.readNamespacedPod({ namespace, name }).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }),
+    caches: options.caches,
+    authority: options.authority,
+    trustDomain: options.trustDomain,
+    clusterDomain: options.clusterDomain ?? "cluster.local",
+    now: options.now ?? (() => new Date()),
+  });
+  const serving = new ServingCertificates({
+    authority: options.authority,
+    dnsNames: options.servingNames,
+    log,
+    ...options.serving,
+  });
+  const ready = () => (options.cachesReady?.() ?? true) && serving.current() !== undefined;
+  const server = await serveIssuer({
+    host: options.address.host,
+    port: options.address.port,
+    handle,
+    certificates: serving,
+    observe: observer(options, metrics, log),
+    log,
+    ready,
+    bodyLimitBytes: options.bodyLimitBytes,
+    tlsGroups: options.tlsGroups,
+  });
+  serving.start();
+  log.info({ port: server.port, audience }, "Started issuance API");
+  return {
+    port: server.port,
+    metrics,
+    ready,
+    whenServing: async () => void (await serving.whenReady()),
+    async stop() {
+      await serving.stop();
+      await server.close();
+      log.info("Stopped issuance API");
+    },
+  };
+}
