@@ -1,25 +1,17 @@
 /**
  * The `latticeguard` program: `latticeguard operator` runs the controllers and endpoints; `latticeguard
- * agent` (coming with workload identity) runs in workload pods. Started through `operator/bin/latticeguard.mjs`,
- * which checks the Node.js version first.
+ * agent` runs in workload pods and keeps their identity (key, certificate, trust bundle) current. Started
+ * through `operator/bin/latticeguard.mjs`, which checks the Node.js version first. Each command loads only
+ * its own modules, so the agent does not load the operator.
  */
-import { operatorHelp, parseOperatorFlags } from "./cli/flags.ts";
 import { logger } from "./log.ts";
-import { startOperator } from "./operator.ts";
 
 const USAGE =
-  "Usage: latticeguard operator [flags]   (latticeguard operator --help for the flags)\n";
+  "Usage: latticeguard operator [flags]   (latticeguard operator --help for the flags)\n" +
+  "       latticeguard agent [flags]      (latticeguard agent --help for the flags)\n";
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command !== "operator") {
-    process.stderr.write(
-      command && command !== "--help"
-        ? `latticeguard: unknown command "${command}"\n${USAGE}`
-        : USAGE,
-    );
-    return command === "--help" ? 0 : 2;
-  }
+async function operator(rest: string[]): Promise<number> {
+  const { operatorHelp, parseOperatorFlags } = await import("./cli/flags.ts");
   if (rest.includes("--help") || rest.includes("-h")) {
     process.stdout.write(operatorHelp());
     return 0;
@@ -31,14 +23,30 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
-  const operator = await startOperator(config);
+  const { startOperator } = await import("./operator.ts");
+  const running = await startOperator(config);
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
   logger.info("Received shutdown signal");
-  await operator.stop();
+  await running.stop();
   return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "operator") return operator(rest);
+  if (command === "agent") {
+    const { agentCommand } = await import("./agent/command.ts");
+    return agentCommand(rest);
+  }
+  process.stderr.write(
+    command && command !== "--help"
+      ? `latticeguard: unknown command "${command}"\n${USAGE}`
+      : USAGE,
+  );
+  return command === "--help" ? 0 : 2;
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
