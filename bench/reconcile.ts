@@ -123,6 +123,8 @@ try {
         `--kubeconfig=${cp.kubeconfigPath}`,
         "--metrics-bind-address=127.0.0.1:0",
         "--leader-elect=false",
+        "--webhook-bind-address=off",
+        "--issuer-bind-address=off",
         "--log-level=warn",
       ],
       {},

@@ -11,6 +11,7 @@ import { startOperator, type RunningOperator } from "../operator/operator.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { validatingWebhookConfiguration } from "../webhook/configuration.ts";
+import { issueDemoIdentity } from "./dev-identity.ts";
 import { installCrds, kubectl, tryKubectl } from "./kubectl.ts";
 import { repoRoot, tools } from "./tools.ts";
 
@@ -105,12 +106,16 @@ try {
         `--kubeconfig=${kubeconfig}`,
         "--metrics-bind-address=127.0.0.1:0",
         "--webhook-bind-address=127.0.0.1:0",
+        "--issuer-bind-address=127.0.0.1:0",
       ],
       {},
     ),
   );
   await registerWebhook(kubeconfig, operator.webhookPort!);
   const denial = await admissionDemo(kubeconfig);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const { identity, outDir } = await issueDemoIdentity(kc, operator.issuerPort!);
 
   const { kubectl: kubectlPath } = await tools();
   console.log(
@@ -128,6 +133,10 @@ try {
       "The admission webhook is registered. A pod exposing MCP without post-quantum transport, in a",
       "namespace under the `restricted` (Enforce) sample policy, was just refused:",
       `  ${denial.trim().split("\n").join("\n  ")}`,
+      "",
+      "Pod mcp-demo/weather-0 (selected by MCPServer weather) got its ML-DSA workload identity through the",
+      `issuance API, as its agent would: ${identity.spiffeId}, valid until ${identity.notAfter.toISOString()},`,
+      `in ${outDir} (key.pem, cert.pem, bundle.pem).`,
       once ? "" : "Press Ctrl-C to stop it and remove its data.\n",
     ].join("\n"),
   );

@@ -21,6 +21,8 @@ import type { OperatorConfig } from "./cli/flags.ts";
 import { cryptoPolicyReconciler } from "./cryptopolicy/reconcile.ts";
 import { apiEventRecorder } from "./events.ts";
 import { secretAuthority, type SecretAuthority } from "./identity/anchor-authority.ts";
+import { startIssuer, type RunningIssuer } from "./identity/issuer.ts";
+import type { IssuerCaches } from "./identity/issuer-handle.ts";
 import { trustControllers } from "./identity/anchor-controllers.ts";
 import { apiConfigMapRemover } from "./identity/bundle-reconcile.ts";
 import { MANAGED_LABELS, apiWriter } from "./kube/apply.ts";
@@ -33,6 +35,7 @@ import { Controller, allKeysOf, ownerKeysOf, type KeyMapper } from "./runtime/co
 import { Informer } from "./runtime/informer.ts";
 import { LeaderElector } from "./runtime/leader.ts";
 import type { QueueHooks } from "./runtime/queue.ts";
+import type { Registry } from "prom-client";
 import { serveOperatorHttp } from "./server.ts";
 import { certificateSource, startWebhook, type RunningWebhook } from "../webhook/webhook.ts";
 
@@ -42,6 +45,8 @@ export interface RunningOperator {
   httpPort: number;
   /** The admission webhook's HTTPS port, unless it is off. */
   webhookPort: number | undefined;
+  /** The identity issuance API's HTTPS port, unless it is off. */
+  issuerPort: number | undefined;
   metrics: Metrics;
   /** Signs workload identities with the active trust anchor, on every replica (for the issuance API). */
   authority: SecretAuthority;
@@ -73,6 +78,31 @@ function serversInNamespaceOf(
       .filter((s) => s.metadata.namespace === namespace)
       .map((s) => `${namespace}/${s.metadata.name}`);
   };
+}
+
+/** The identity issuance API on this replica, unless `--issuer-bind-address=off`. */
+async function startIdentityIssuer(
+  kc: KubeConfig,
+  config: OperatorConfig,
+  caches: IssuerCaches,
+  authority: SecretAuthority,
+  registry: Registry,
+  cachesReady: () => boolean,
+): Promise<RunningIssuer | undefined> {
+  const { issuerAddress, issuerService: svc, trustDomain } = config.identity;
+  if (!issuerAddress) return undefined;
+  const ns = config.namespace;
+  return startIssuer({
+    kc,
+    address: issuerAddress,
+    caches,
+    authority,
+    trustDomain,
+    servingNames: [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`],
+    registry,
+    log: logger.child({ component: "issuer" }),
+    cachesReady,
+  });
 }
 
 /** Starts everything; resolves once the HTTP endpoints listen (caches sync in the background). */
@@ -226,9 +256,17 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       cachesReady: synced,
     });
   }
+  const issuer = await startIdentityIssuer(
+    kc,
+    config,
+    { pods, servers, policies, namespaces },
+    authority,
+    metrics.registry,
+    synced,
+  );
   const http = await serveOperatorHttp(config.metricsAddress, {
     metrics,
-    ready: () => synced() && (webhook?.ready() ?? true),
+    ready: () => synced() && (webhook?.ready() ?? true) && (issuer?.ready() ?? true),
     beforeScrape: () => {
       for (const c of controllers) metrics.queueDepth.set({ controller: c.name }, c.stats().depth);
     },
@@ -239,6 +277,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     {
       httpPort: http.port,
       webhookPort: webhook?.port,
+      issuerPort: issuer?.port,
       leaderElect: config.leaderElect,
       kemBackend: config.kemBackend,
       trustDomain: config.identity.trustDomain,
@@ -249,12 +288,14 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   return {
     httpPort: http.port,
     webhookPort: webhook?.port,
+    issuerPort: issuer?.port,
     metrics,
     authority,
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       await elector?.stop();
       await webhook?.stop();
+      await issuer?.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await http.close();
       log.info("Stopped operator");

@@ -27,6 +27,13 @@ describe("writeIdentityFiles", () => {
     expect(await mode("bundle.pem")).toBe(0o644);
   });
 
+  it("makes the directory, private to the agent, when it does not exist yet", async () => {
+    const out = join(dir, "identity");
+    await writeIdentityFiles(out, { bundle: "B\n", keyPem: "K\n", certificate: "C\n" });
+    expect((await readdir(out)).sort()).toEqual(["bundle.pem", "cert.pem", "key.pem"]);
+    expect((await stat(out)).mode & 0o777).toBe(0o700);
+  });
+
   it("replaces existing files by rename (a reader holding the old file keeps reading it)", async () => {
     await writeFile(join(dir, "cert.pem"), "old");
     const before = await stat(join(dir, "cert.pem"));

@@ -10,7 +10,7 @@
  * await writeIdentityFiles("/var/run/latticeguard.dev/identity", { bundle, keyPem, certificate });
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -64,6 +64,8 @@ export async function writeIdentityFiles(
   dir: string,
   identity: { bundle: string; keyPem: string; certificate: string },
 ): Promise<void> {
+  // A shared emptyDir exists already; anywhere else, the directory is made on first use.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeAtomically(dir, IDENTITY_FILES.bundle, identity.bundle, 0o644);
   await writeAtomically(dir, IDENTITY_FILES.key, identity.keyPem, 0o600);
   await writeAtomically(dir, IDENTITY_FILES.certificate, identity.certificate, 0o644);

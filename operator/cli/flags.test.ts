@@ -27,6 +27,8 @@ describe("parseOperatorFlags", () => {
       identity: {
         trustDomain: "cluster.local",
         maxTtlMs: 24 * 3_600_000,
+        issuerAddress: { host: "0.0.0.0", port: 8443 },
+        issuerService: "latticeguard-issuer",
         anchorSecret: "latticeguard-trust-anchor",
         anchorAlgorithm: "ML-DSA-87",
         anchorLifetimeMs: 720 * 3_600_000,
@@ -50,6 +52,8 @@ describe("parseOperatorFlags", () => {
     expect(config.identity).toEqual({
       trustDomain: "prod.example",
       maxTtlMs: 2000,
+      issuerAddress: { host: "0.0.0.0", port: 8443 },
+      issuerService: "latticeguard-issuer",
       anchorSecret: "anchors",
       anchorAlgorithm: "ML-DSA-65",
       anchorLifetimeMs: 7000,
@@ -128,6 +132,8 @@ describe("parseOperatorFlags", () => {
       "--leader-election-retry-period: must be at least 1s",
     ],
     [["--metrics-bind-address=8080"], "--metrics-bind-address: must be host:port"],
+    [["--issuer-bind-address=8443"], "--issuer-bind-address: must be host:port"],
+    [["--issuer-service=Issuer"], "--issuer-service: must be a Service name"],
     [["--metrics-bind-address=:99999"], "--metrics-bind-address: must be host:port"],
     [["--namespace=Not_A_Namespace"], "--namespace:"],
     [["--log-level=loud"], "--log-level: must be one of"],

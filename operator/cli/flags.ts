@@ -49,6 +49,10 @@ export interface IdentityConfig {
   trustDomain: string;
   /** The longest workload identity the issuance API grants. */
   maxTtlMs: number;
+  /** Where the issuance API (HTTPS) listens; undefined with `--issuer-bind-address=off`. */
+  issuerAddress: { host: string; port: number } | undefined;
+  /** The issuance API's Service in the operator's namespace: its certificate's DNS names. */
+  issuerService: string;
   /** The Secret in the operator's namespace that holds the anchors. */
   anchorSecret: string;
   /** The algorithm of new anchors. */
@@ -153,6 +157,14 @@ export const OPERATOR_FLAGS = {
     default: "720h",
     help: "How long each trust anchor is valid; the next one is published at 1/2 and signs from 2/3.",
   },
+  "issuer-bind-address": {
+    default: ":8443",
+    help: "Where the identity issuance API (HTTPS, post-quantum TLS) listens, host:port; off disables it.",
+  },
+  "issuer-service": {
+    default: "latticeguard-issuer",
+    help: "The issuance API's Service in the operator's namespace: the DNS names of its certificate.",
+  },
   "trust-anchor-secret": {
     default: "latticeguard-trust-anchor",
     help: "The Secret in the operator's namespace that holds the trust anchors' keys.",
@@ -253,6 +265,14 @@ export function parseOperatorFlags(
         return raw;
       }),
       maxTtlMs: check("max-identity-ttl", duration),
+      issuerAddress: check("issuer-bind-address", (raw) =>
+        raw === "off" ? undefined : address(raw),
+      ),
+      issuerService: check("issuer-service", (raw) => {
+        if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw))
+          throw new Error(`must be a Service name, got "${raw}"`);
+        return raw;
+      }),
       anchorSecret: check("trust-anchor-secret", name),
       anchorAlgorithm: check("trust-anchor-algorithm", (raw) => {
         const algorithm = raw as SignatureAlgorithm;

@@ -56,6 +56,7 @@ export async function startOperatorProcess(
     "--log-level=debug",
     // Several operators may run at once: each webhook on a port of its own.
     "--webhook-bind-address=127.0.0.1:0",
+    "--issuer-bind-address=127.0.0.1:0",
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });

@@ -1,0 +1,112 @@
+/**
+ * The identity part of `make dev`: a pod behind the demo `weather` MCPServer gets its ML-DSA workload
+ * identity the way a real one would. The pod is stored but never runs (the local control plane has no
+ * nodes), so this process plays its agent: a TokenRequest token bound to the pod, the trust bundle the
+ * operator copied into the namespace, and `runAgent` against the operator's issuance API.
+ */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { TRANSPORT_ANNOTATION } from "../operator/api/annotations.ts";
+import { runAgent } from "../operator/agent/agent.ts";
+import type { CheckedIdentity } from "../operator/agent/answer.ts";
+import { DEFAULT_AUDIENCE } from "../operator/identity/issuer.ts";
+
+const NAMESPACE = "mcp-demo";
+
+async function eventually<T>(what: string, get: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 150; i++) {
+    const value = await get().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not appear`);
+}
+
+/** Issues an identity to a demo pod through the issuer on `issuerPort`; returns it and where it is. */
+export async function issueDemoIdentity(
+  kc: KubeConfig,
+  issuerPort: number,
+): Promise<{ identity: CheckedIdentity; outDir: string }> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await eventually("the namespace's default ServiceAccount", () =>
+    core.readNamespacedServiceAccount({ name: "default", namespace: NAMESPACE }),
+  );
+  await core.createNamespacedServiceAccount({
+    namespace: NAMESPACE,
+    body: { metadata: { name: "weather" } },
+  });
+  const pod = await core.createNamespacedPod({
+    namespace: NAMESPACE,
+    body: {
+      metadata: {
+        name: "weather-0",
+        labels: { app: "weather-mcp" },
+        annotations: { [TRANSPORT_ANNOTATION]: "X25519MLKEM768" },
+      },
+      spec: {
+        serviceAccountName: "weather",
+        containers: [
+          {
+            name: "mcp",
+            image: "example.com/weather-mcp:1",
+            ports: [{ name: "mcp", containerPort: 8443 }],
+          },
+        ],
+      },
+    },
+  });
+  const request = await core.createNamespacedServiceAccountToken({
+    name: "weather",
+    namespace: NAMESPACE,
+    body: {
+      spec: {
+        audiences: [DEFAULT_AUDIENCE],
+        expirationSeconds: 600,
+        boundObjectRef: {
+          kind: "Pod",
+          apiVersion: "v1",
+          name: pod.metadata!.name,
+          uid: pod.metadata!.uid,
+        },
+      },
+    },
+  });
+  const bundle = await eventually(
+    "the trust bundle in mcp-demo",
+    async () =>
+      (
+        await core.readNamespacedConfigMap({
+          name: "latticeguard-trust-bundle",
+          namespace: NAMESPACE,
+        })
+      ).data?.["bundle.pem"],
+  );
+  const dir = await mkdtemp(join(tmpdir(), "latticeguard-dev-identity-"));
+  const token = request.status?.token;
+  if (!token) throw new Error("TokenRequest returned no token");
+  await writeFile(join(dir, "token"), token, { mode: 0o600 });
+  await writeFile(join(dir, "bundle.pem"), bundle);
+  const outDir = join(dir, "identity");
+  const stop = new AbortController();
+  const timeout = setTimeout(() => stop.abort(), 90_000);
+  let identity: CheckedIdentity | undefined;
+  await runAgent({
+    issuer: new URL(`https://127.0.0.1:${issuerPort}`),
+    tokenFile: join(dir, "token"),
+    bundleFile: join(dir, "bundle.pem"),
+    outDir,
+    algorithm: "ML-DSA-65",
+    signal: stop.signal,
+    log: pino({ level: process.env.LATTICEGUARD_LOG_LEVEL ?? "warn" }),
+    onWritten: (written) => {
+      identity = written;
+      stop.abort();
+    },
+  });
+  clearTimeout(timeout);
+  if (!identity) throw new Error("the agent got no identity within 90 s");
+  return { identity, outDir };
+}
