@@ -25,7 +25,7 @@ import { startIssuer, type RunningIssuer } from "./identity/issuer.ts";
 import type { IssuerCaches } from "./identity/issuer-handle.ts";
 import { trustControllers } from "./identity/anchor-controllers.ts";
 import { apiConfigMapRemover } from "./identity/bundle-reconcile.ts";
-import { MANAGED_LABELS, apiWriter } from "./kube/apply.ts";
+import { ISSUER_FIELD_MANAGER, MANAGED_LABELS, apiWriter, type Writer } from "./kube/apply.ts";
 import { logger } from "./log.ts";
 import { keyMaterial } from "./mcpserver/key-material.ts";
 import { mcpServerReconciler } from "./mcpserver/reconcile.ts";
@@ -88,10 +88,12 @@ async function startIdentityIssuer(
   authority: SecretAuthority,
   registry: Registry,
   cachesReady: () => boolean,
+  writer: Writer,
 ): Promise<RunningIssuer | undefined> {
   const { issuerAddress, issuerService: svc, trustDomain } = config.identity;
   if (!issuerAddress) return undefined;
   const ns = config.namespace;
+  const log = logger.child({ component: "issuer" });
   return startIssuer({
     kc,
     address: issuerAddress,
@@ -100,8 +102,30 @@ async function startIdentityIssuer(
     trustDomain,
     servingNames: [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`],
     registry,
-    log: logger.child({ component: "issuer" }),
+    log,
     cachesReady,
+    // Recorded in the MCPServer's status.identity under the issuer's own field manager, from any replica.
+    onIssued: ({ namespace, mcpserver, algorithm, notAfter }) => {
+      const identity = {
+        algorithm,
+        lastIssuanceTime: new Date().toISOString(),
+        // X.509 times have whole seconds: report what the certificate says.
+        lastIssuedNotAfter: new Date(Math.floor(notAfter.getTime() / 1000) * 1000).toISOString(),
+      };
+      writer
+        .applyStatus(
+          { kind: "MCPServer", metadata: { name: mcpserver, namespace } },
+          "mcpservers",
+          { identity },
+          ISSUER_FIELD_MANAGER,
+        )
+        .catch((error: unknown) =>
+          log.warn(
+            { err: error, namespace, mcpserver },
+            "Failed to record issued identity in status",
+          ),
+        );
+    },
   });
 }
 
@@ -263,6 +287,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     authority,
     metrics.registry,
     synced,
+    writer,
   );
   const http = await serveOperatorHttp(config.metricsAddress, {
     metrics,

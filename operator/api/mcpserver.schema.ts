@@ -113,10 +113,19 @@ const status = object("What LatticeGuard observed and did for this server.", {
     Number.MAX_SAFE_INTEGER,
   ),
   conditions: conditions(
-    "`Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`.",
+    "`Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`; " +
+      "`IdentityReady` says whether a pod holds an unexpired workload identity.",
   ),
   kem: kemStatus,
   effectivePolicy,
+  identity: object(
+    "Workload identities issued to this server's pods (written by the issuance API on any replica).",
+    {
+      algorithm: oneOf("The signature algorithm of the last identity issued.", SIGNATURE_ALGORITHMS),
+      lastIssuanceTime: timestamp("When an identity was last issued to one of the pods."),
+      lastIssuedNotAfter: timestamp("When the last identity issued expires."),
+    },
+  ),
   pods: object("The pods this server selects.", {
     selected: integer("Pods the selector matches.", 0, 2 ** 31 - 1),
     compliant: integer("Of those, pods with post-quantum transport.", 0, 2 ** 31 - 1),

@@ -273,7 +273,7 @@ export interface MCPServerStatus {
    */
   observedGeneration?: number;
   /**
-   * `Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`.
+   * `Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`; `IdentityReady` says whether a pod holds an unexpired workload identity.
    *
    * @maxItems 16
    */
@@ -345,6 +345,23 @@ export interface MCPServerStatus {
      * The grace period in force.
      */
     gracePeriod?: string;
+  };
+  /**
+   * Workload identities issued to this server's pods (written by the issuance API on any replica).
+   */
+  identity?: {
+    /**
+     * The signature algorithm of the last identity issued.
+     */
+    algorithm?: SignatureAlgorithm;
+    /**
+     * When an identity was last issued to one of the pods.
+     */
+    lastIssuanceTime?: string;
+    /**
+     * When the last identity issued expires.
+     */
+    lastIssuedNotAfter?: string;
   };
   /**
    * The pods this server selects.

@@ -24,6 +24,12 @@ import { GROUP, VERSION } from "../api/crd.ts";
 /** The field manager of every LatticeGuard write. */
 export const FIELD_MANAGER = "latticeguard";
 
+/**
+ * The field manager of the issuance API's status writes (`status.identity`), which run on any replica:
+ * fields it owns are left alone by the controllers' applies, which do not include them.
+ */
+export const ISSUER_FIELD_MANAGER = "latticeguard-issuer";
+
 /** Labels on every object LatticeGuard creates, for selection by informers and humans. */
 export const MANAGED_LABELS = {
   "app.kubernetes.io/managed-by": "latticeguard",
@@ -67,6 +73,7 @@ export interface Writer {
     object: { kind: string; metadata: { name: string; namespace?: string } },
     plural: string,
     status: object,
+    fieldManager?: string,
   ): Promise<void>;
 }
 
@@ -103,7 +110,7 @@ export function apiWriter(kc: KubeConfig): Writer {
         PatchStrategy.ServerSideApply,
       ),
     create: (object) => objects.create(object, undefined, undefined, FIELD_MANAGER),
-    async applyStatus(object, plural, status) {
+    async applyStatus(object, plural, status, fieldManager = FIELD_MANAGER) {
       const { name, namespace } = object.metadata;
       const body = {
         apiVersion: `${GROUP}/${VERSION}`,
@@ -117,7 +124,7 @@ export function apiWriter(kc: KubeConfig): Writer {
         plural,
         name,
         body,
-        fieldManager: FIELD_MANAGER,
+        fieldManager,
         force: true,
       };
       await (namespace

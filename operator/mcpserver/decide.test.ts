@@ -3,7 +3,7 @@ import type { KemAlgorithm } from "../api/algorithms.ts";
 import type { MCPServerSpec } from "../api/types.generated.ts";
 import { findCondition } from "../kube/conditions.ts";
 import { DEFAULT_POLICY, type PolicyResolution } from "../policy/merge.ts";
-import { chooseAlgorithms, serverConditions } from "./decide.ts";
+import { chooseAlgorithms, identityCondition, serverConditions } from "./decide.ts";
 
 const spec = (extra: Partial<MCPServerSpec> = {}): MCPServerSpec => ({
   selector: { matchLabels: { app: "mcp" } },
@@ -150,5 +150,44 @@ describe("serverConditions", () => {
       observedGeneration: 3,
     });
     expect(conditions.map((c) => c.type)).toEqual(["Ready", "KeysReady", "PolicyCompliant"]);
+  });
+});
+
+describe("identityCondition", () => {
+  const now = Date.parse("2026-11-21T12:00:00Z");
+  const server = (identity?: { lastIssuedNotAfter: string }) => ({
+    metadata: { generation: 2 },
+    status: identity
+      ? {
+          identity: {
+            algorithm: "ML-DSA-65" as const,
+            lastIssuanceTime: "2026-11-21T11:00:00Z",
+            ...identity,
+          },
+        }
+      : {},
+  });
+  it.each([
+    ["no identity was issued", server(), "False", "NoIdentityIssued"],
+    [
+      "the last identity is still valid",
+      server({ lastIssuedNotAfter: "2026-11-21T12:30:00Z" }),
+      "True",
+      "IdentityIssued",
+    ],
+    [
+      "the last identity expired",
+      server({ lastIssuedNotAfter: "2026-11-21T11:59:59Z" }),
+      "False",
+      "IdentityExpired",
+    ],
+  ])("when %s: %s (%s)", (_what, s, status, reason) => {
+    const [condition] = identityCondition([], s, now);
+    expect(condition).toMatchObject({
+      type: "IdentityReady",
+      status,
+      reason,
+      observedGeneration: 2,
+    });
   });
 });

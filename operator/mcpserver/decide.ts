@@ -11,7 +11,7 @@
  * const choice = chooseAlgorithms(server.spec, resolution, activeKey?.algorithm);
  */
 import type { KemAlgorithm, SignatureAlgorithm } from "../api/algorithms.ts";
-import type { Condition, MCPServerSpec } from "../api/types.generated.ts";
+import type { Condition, MCPServer, MCPServerSpec } from "../api/types.generated.ts";
 import type { ConditionUpdate } from "../kube/conditions.ts";
 import { setConditions } from "../kube/conditions.ts";
 import type { PolicyResolution } from "../policy/merge.ts";
@@ -153,4 +153,49 @@ export function serverConditions(
         observedGeneration,
       };
   return setConditions(existing, [ready, keys, policy], now);
+}
+
+/**
+ * `IdentityReady`: whether one of the server's pods holds an unexpired workload identity, from what the
+ * issuance API records in `status.identity`. Informational: it does not count towards `Ready`, since a
+ * server may have no pods yet.
+ *
+ * @example
+ * conditions = identityCondition(conditions, server, Date.now());
+ */
+export function identityCondition(
+  conditions: readonly Condition[],
+  server: Pick<MCPServer, "metadata" | "status">,
+  now: number,
+): Condition[] {
+  const identity = server.status?.identity;
+  const notAfter = identity?.lastIssuedNotAfter
+    ? Date.parse(identity.lastIssuedNotAfter)
+    : undefined;
+  const observedGeneration = server.metadata.generation ?? 0;
+  const update: ConditionUpdate =
+    notAfter === undefined
+      ? {
+          type: "IdentityReady",
+          status: "False",
+          reason: "NoIdentityIssued",
+          message: "No pod has been issued a workload identity yet",
+          observedGeneration,
+        }
+      : notAfter > now
+        ? {
+            type: "IdentityReady",
+            status: "True",
+            reason: "IdentityIssued",
+            message: `A ${identity?.algorithm ?? "ML-DSA"} identity issued at ${identity?.lastIssuanceTime} is valid until ${identity?.lastIssuedNotAfter}`,
+            observedGeneration,
+          }
+        : {
+            type: "IdentityReady",
+            status: "False",
+            reason: "IdentityExpired",
+            message: `The last identity issued expired at ${identity?.lastIssuedNotAfter}: is the pods' agent running?`,
+            observedGeneration,
+          };
+  return setConditions(conditions, [update], new Date(now));
 }

@@ -36,7 +36,7 @@ import { selects } from "../policy/selector.ts";
 import { hasPostQuantumTransport } from "../policy/transport.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
 import { parseKey } from "../runtime/key.ts";
-import { chooseAlgorithms, serverConditions } from "./decide.ts";
+import { chooseAlgorithms, identityCondition, serverConditions } from "./decide.ts";
 import type { KeyMaterial } from "./key-material.ts";
 import {
   KEYRING_ENTRY,
@@ -297,17 +297,21 @@ async function writeStatus(
   const lastLockdown = g.lockdownRequested ?? g.server.status?.kem?.lastLockdown;
   const status: MCPServerStatus = {
     observedGeneration: g.server.metadata.generation ?? 0,
-    conditions: serverConditions(
-      g.server.status?.conditions,
-      {
-        generation: g.server.metadata.generation ?? 0,
-        hasActiveKey: active !== undefined,
-        activeAlgorithm: active?.algorithm,
-        wantedAlgorithm: choice.kem,
-        rekeyPending: plan.rekeyPending,
-        violations: choice.violations,
-      },
-      new Date(now),
+    conditions: identityCondition(
+      serverConditions(
+        g.server.status?.conditions,
+        {
+          generation: g.server.metadata.generation ?? 0,
+          hasActiveKey: active !== undefined,
+          activeAlgorithm: active?.algorithm,
+          wantedAlgorithm: choice.kem,
+          rekeyPending: plan.rekeyPending,
+          violations: choice.violations,
+        },
+        new Date(now),
+      ),
+      g.server,
+      now,
     ),
     kem: { ...kem, ...(lastLockdown && { lastLockdown }) },
     effectivePolicy: {
@@ -320,7 +324,9 @@ async function writeStatus(
     },
     pods: g.pods,
   };
-  if (isDeepStrictEqual(status, g.server.status)) return;
+  // `status.identity` belongs to the issuance API's field manager: compare everything else.
+  const { identity: _issued, ...current } = g.server.status ?? {};
+  if (isDeepStrictEqual(status, current)) return;
   await deps.writer.applyStatus(
     {
       kind: "MCPServer",
