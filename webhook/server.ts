@@ -18,8 +18,8 @@
  * const server = await serveWebhook({ host: "0.0.0.0", port: 9443, handle, certificates, log });
  * await server.close();
  */
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:https";
+import { listenTls } from "../operator/http/tls-server.ts";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../operator/log.ts";
 import type { Metrics } from "../operator/metrics.ts";
@@ -159,31 +159,12 @@ function app(options: WebhookServerOptions): express.Express {
  * const { port } = await serveWebhook(options);
  */
 export function serveWebhook(options: WebhookServerOptions): Promise<WebhookServer> {
-  const groups = options.tlsGroups ?? DEFAULT_TLS_GROUPS;
-  const tlsOptions = { minVersion: "TLSv1.3", ecdhCurve: groups } as const;
-  const initial = options.certificates.current();
-  const server = createServer({ ...tlsOptions, ...initial }, app(options));
-  server.keepAliveTimeout = 100_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  const unsubscribe = options.certificates.onChange((pair) =>
-    server.setSecureContext({ ...tlsOptions, ...pair }),
-  );
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      server.on("error", (error) => options.log.error({ err: error }, "Webhook server failed"));
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        server,
-        close: () =>
-          new Promise((done) => {
-            unsubscribe();
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
+  return listenTls(app(options), {
+    host: options.host,
+    port: options.port,
+    groups: options.tlsGroups ?? DEFAULT_TLS_GROUPS,
+    certificates: options.certificates,
+    log: options.log,
+    name: "Webhook",
   });
 }

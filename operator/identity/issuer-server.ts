@@ -13,8 +13,8 @@
  * const server = await serveIssuer({ host: "127.0.0.1", port: 0, handle, certificates, observe, log });
  * await server.close();
  */
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:https";
+import { listenTls } from "../http/tls-server.ts";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../log.ts";
 import type { PemPair } from "../../webhook/tls/certs.ts";
@@ -149,32 +149,12 @@ function app(options: IssuerServerOptions): express.Express {
  * const { port } = await serveIssuer(options);
  */
 export function serveIssuer(options: IssuerServerOptions): Promise<IssuerServer> {
-  const tlsOptions = {
-    minVersion: "TLSv1.3",
-    ecdhCurve: options.tlsGroups ?? ISSUER_TLS_GROUPS,
-  } as const;
-  const server = createServer({ ...tlsOptions, ...options.certificates.current() }, app(options));
-  server.keepAliveTimeout = 100_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  const unsubscribe = options.certificates.onChange((pair) =>
-    server.setSecureContext({ ...tlsOptions, ...pair }),
-  );
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      server.on("error", (error) => options.log.error({ err: error }, "Issuance server failed"));
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        server,
-        close: () =>
-          new Promise((done) => {
-            unsubscribe();
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
+  return listenTls(app(options), {
+    host: options.host,
+    port: options.port,
+    groups: options.tlsGroups ?? ISSUER_TLS_GROUPS,
+    certificates: options.certificates,
+    log: options.log,
+    name: "Issuance",
   });
 }

@@ -19,6 +19,7 @@ import {
 // tsyringe, which @peculiar/x509 uses, needs the Reflect metadata API loaded first.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import type { PemPair } from "../../operator/http/tls-server.ts";
 
 /**
  * One day, in milliseconds.
@@ -36,16 +37,8 @@ export const DAY_MS = 86_400_000;
  */
 export const BACKDATE_MS = 5 * 60_000;
 
-/**
- * A certificate and its private key, both PEM (the key PKCS#8).
- *
- * @example
- * tls.createSecureContext({ cert: pair.cert, key: pair.key });
- */
-export interface PemPair {
-  cert: string;
-  key: string;
-}
+// A certificate and its private key, both PEM (the key PKCS#8); shared with every TLS server.
+export type { PemPair };
 
 /**
  * The names a serving certificate is valid for.
