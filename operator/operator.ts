@@ -90,7 +90,7 @@ async function startIdentityIssuer(
   cachesReady: () => boolean,
   writer: Writer,
 ): Promise<RunningIssuer | undefined> {
-  const { issuerAddress, issuerService: svc, trustDomain } = config.identity;
+  const { issuerAddress, issuerService: svc, trustDomain, maxTtlMs } = config.identity;
   if (!issuerAddress) return undefined;
   const ns = config.namespace;
   const log = logger.child({ component: "issuer" });
@@ -100,6 +100,7 @@ async function startIdentityIssuer(
     caches,
     authority,
     trustDomain,
+    maxTtlMs,
     servingNames: [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`],
     registry,
     log,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { agentHelp, parseAgentFlags } from "./flags.ts";
 
-const ISSUER = "--issuer=https://latticeguard-identity.latticeguard-system.svc:8443";
+const ISSUER = "--issuer=https://latticeguard-issuer.latticeguard-system.svc:8443";
 
 describe("parseAgentFlags", () => {
   it("takes the documented defaults", () => {
     expect(parseAgentFlags([ISSUER])).toEqual({
-      issuer: new URL("https://latticeguard-identity.latticeguard-system.svc:8443"),
+      issuer: new URL("https://latticeguard-issuer.latticeguard-system.svc:8443"),
       tokenFile: "/var/run/secrets/latticeguard.dev/identity/token",
       bundleFile: "/var/run/latticeguard.dev/trust/bundle.pem",
       outDir: "/var/run/latticeguard.dev/identity",

@@ -3,7 +3,7 @@
  * reported at once, each by name, before anything starts.
  *
  * @example
- * const config = parseAgentFlags(["--issuer=https://latticeguard-identity.latticeguard-system.svc:8443"]);
+ * const config = parseAgentFlags(["--issuer=https://latticeguard-issuer.latticeguard-system.svc:8443"]);
  */
 import { parseArgs } from "node:util";
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../api/algorithms.ts";
@@ -65,7 +65,7 @@ const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
 function issuerUrl(raw: string): URL {
   if (!raw)
     throw new Error(
-      "is required, such as https://latticeguard-identity.latticeguard-system.svc:8443",
+      "is required, such as https://latticeguard-issuer.latticeguard-system.svc:8443",
     );
   let url: URL;
   try {

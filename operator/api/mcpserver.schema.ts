@@ -121,7 +121,10 @@ const status = object("What LatticeGuard observed and did for this server.", {
   identity: object(
     "Workload identities issued to this server's pods (written by the issuance API on any replica).",
     {
-      algorithm: oneOf("The signature algorithm of the last identity issued.", SIGNATURE_ALGORITHMS),
+      algorithm: oneOf(
+        "The signature algorithm of the last identity issued.",
+        SIGNATURE_ALGORITHMS,
+      ),
       lastIssuanceTime: timestamp("When an identity was last issued to one of the pods."),
       lastIssuedNotAfter: timestamp("When the last identity issued expires."),
     },

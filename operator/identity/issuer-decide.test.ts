@@ -150,6 +150,15 @@ describe("identityPlan", () => {
     });
   });
 
+  it("never issues for longer than --max-identity-ttl, whatever the policy says", () => {
+    expect(plan({ maxTtlMs: 10 * 60_000 })).toMatchObject({
+      notAfter: new Date("2030-01-01T12:10:00Z"),
+    });
+    expect(plan({ maxTtlMs: 24 * 3_600_000 })).toMatchObject({
+      notAfter: new Date("2030-01-01T12:30:00Z"),
+    });
+  });
+
   it("stays inside the signer's validity", () => {
     const ending = {
       notBefore: new Date("2030-01-01T11:59:30Z"),

@@ -138,12 +138,15 @@ export function identityPlan(input: {
   policy: EffectivePolicy;
   trustDomain: string;
   clusterDomain: string;
+  /** The longest identity issued, whatever the policy says; it bounds the trust anchor's overlap. */
+  maxTtlMs?: number;
   now: Date;
   signer: { notBefore: Date; notAfter: Date };
 }): IdentityPlan | Refusal {
   const { caller, server, policy, now, signer } = input;
+  const ttl = Math.min(policy.identityTtlMs, input.maxTtlMs ?? Infinity);
   const notBefore = Math.max(now.getTime() - BACKDATE_MS, signer.notBefore.getTime());
-  const notAfter = Math.min(now.getTime() + policy.identityTtlMs, signer.notAfter.getTime());
+  const notAfter = Math.min(now.getTime() + ttl, signer.notAfter.getTime());
   if (notAfter <= now.getTime() || notBefore > now.getTime())
     return refuse("NoSigner", "the signing trust anchor is not valid now; try again later");
   const service = server.spec.serviceName ?? server.metadata.name!;

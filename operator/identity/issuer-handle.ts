@@ -62,6 +62,8 @@ export interface IssuanceDeps {
   authority: IssuingAuthority;
   trustDomain: string;
   clusterDomain: string;
+  /** The longest identity issued, whatever the policy says (`--max-identity-ttl`). */
+  maxTtlMs?: number;
   now(): Date;
 }
 
@@ -233,6 +235,7 @@ async function authorizeAndIssue(
     policy: resolution.policy,
     trustDomain: deps.trustDomain,
     clusterDomain: deps.clusterDomain,
+    ...(deps.maxTtlMs !== undefined && { maxTtlMs: deps.maxTtlMs }),
     now: deps.now(),
     signer: validityOf(signer),
   });

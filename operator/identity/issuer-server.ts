@@ -25,7 +25,7 @@ import { REFUSAL_STATUS, refuse, type Refusal } from "./issuer-refusals.ts";
  * The path a workload posts its CSR to.
  *
  * @example
- * new URL(IDENTITY_PATH, "https://latticeguard-identity.latticeguard-system.svc:8443");
+ * new URL(IDENTITY_PATH, "https://latticeguard-issuer.latticeguard-system.svc:8443");
  */
 export const IDENTITY_PATH = "/v1/identity";
 

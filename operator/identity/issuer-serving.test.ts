@@ -28,7 +28,7 @@ describe("issueServingCertificate", () => {
     const now = new Date();
     const state = await issueServingCertificate({
       signer: authority.anchor,
-      dnsNames: ["latticeguard-identity.latticeguard-system.svc"],
+      dnsNames: ["latticeguard-issuer.latticeguard-system.svc"],
       ipAddresses: ["127.0.0.1"],
       now,
       lifetimeMs: HOUR,
@@ -41,7 +41,7 @@ describe("issueServingCertificate", () => {
     expect(cert.publicKey.asymmetricKeyType).toBe("ml-dsa-87");
     expect(cert.checkPrivateKey(createPrivateKey(state.pair.key))).toBe(true);
     expect(cert.checkIP("127.0.0.1")).toBe("127.0.0.1");
-    expect(cert.checkHost("latticeguard-identity.latticeguard-system.svc")).toBeDefined();
+    expect(cert.checkHost("latticeguard-issuer.latticeguard-system.svc")).toBeDefined();
     expect(cert.checkHost("evil.example")).toBeUndefined();
     expect(cert.keyUsage).toEqual(["1.3.6.1.5.5.7.3.1"]); // serverAuth only
     expect(cert.validToDate.getTime() - now.getTime()).toBeLessThanOrEqual(HOUR);

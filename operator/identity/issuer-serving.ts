@@ -12,7 +12,7 @@
  * rather than with `issueCertificate`.
  *
  * @example
- * const serving = new ServingCertificates({ authority, dnsNames: ["latticeguard-identity.latticeguard-system.svc"], log });
+ * const serving = new ServingCertificates({ authority, dnsNames: ["latticeguard-issuer.latticeguard-system.svc"], log });
  * serving.onChange((pair) => server.setSecureContext({ ...tlsOptions, ...pair }));
  * serving.start();
  */
@@ -118,7 +118,7 @@ export function servingRenewalDue(
  * Where serving certificates come from and what they name.
  *
  * @example
- * const options: ServingOptions = { authority, dnsNames: ["latticeguard-identity.latticeguard-system.svc"], log };
+ * const options: ServingOptions = { authority, dnsNames: ["latticeguard-issuer.latticeguard-system.svc"], log };
  */
 export interface ServingOptions {
   authority: IssuingAuthority;

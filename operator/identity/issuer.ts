@@ -13,13 +13,17 @@
  * const issuer = await startIssuer({
  *   kc, address: { host: "0.0.0.0", port: 8443 }, caches: { servers, policies, namespaces },
  *   authority, trustDomain: "cluster.local",
- *   servingNames: ["latticeguard-identity.latticeguard-system.svc"], registry: metrics.registry, log,
+ *   servingNames: ["latticeguard-issuer.latticeguard-system.svc"], registry: metrics.registry, log,
  * });
  * await issuer.stop();
  */
 import { AuthenticationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
+import {
+  KEY_EXCHANGE_GROUPS,
+  type KeyExchangeGroup,
+  type SignatureAlgorithm,
+} from "../api/algorithms.ts";
 import { assertTrustDomain } from "../crypto/index.ts";
 import { isNotFound } from "../kube/apply.ts";
 import type { Logger } from "../log.ts";
@@ -30,6 +34,14 @@ import { REFUSAL_STATUS } from "./issuer-refusals.ts";
 import { serveIssuer } from "./issuer-server.ts";
 import { ServingCertificates } from "./issuer-serving.ts";
 import { reviewToken } from "./token-review.ts";
+
+/** What may be logged of an error behind a failed request: its HTTP code and first line, nothing else. */
+function describeCause(cause: unknown): { code?: number; message: string } {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const message =
+    cause instanceof Error ? cause.message.split("\n")[0]!.slice(0, 200) : String(cause);
+  return { ...(typeof code === "number" && { code }), message };
+}
 
 /**
  * The audience a projected token must carry for the issuance API.
@@ -77,6 +89,8 @@ export interface IssuerOptions {
   cachesReady?: () => boolean;
   /** The cluster's DNS domain, for the `<svc>.<ns>.svc.<domain>` SAN; default `cluster.local`. */
   clusterDomain?: string;
+  /** The longest identity issued, whatever the policy says (`--max-identity-ttl`). */
+  maxTtlMs?: number;
   tlsGroups?: string;
   bodyLimitBytes?: number;
   /** Serving-certificate lifetime and how often the signer is checked for a change. */
@@ -111,6 +125,13 @@ function checkOptions(options: IssuerOptions): void {
     throw new RangeError("`audience` must not be empty");
   if (options.clusterDomain !== undefined && !DNS_NAME.test(options.clusterDomain))
     throw new RangeError("`clusterDomain` must be a lowercase RFC 1123 DNS name");
+  // Bearer tokens cross this connection: only groups with a post-quantum part may be offered.
+  const groups = (options.tlsGroups ?? "").split(":").filter(Boolean);
+  const classical = groups.filter((g) => !KEY_EXCHANGE_GROUPS.includes(g as KeyExchangeGroup));
+  if (classical.length > 0)
+    throw new RangeError(
+      `\`tlsGroups\` must list only post-quantum groups; not ${classical.join(", ")}`,
+    );
 }
 
 function observer(options: IssuerOptions, metrics: IssuerMetrics, log: Logger) {
@@ -136,7 +157,11 @@ function observer(options: IssuerOptions, metrics: IssuerMetrics, log: Logger) {
     metrics.duration.observe({ result: "refused" }, seconds);
     const who = outcome.caller && { namespace: outcome.caller.namespace, pod: outcome.caller.name };
     if (REFUSAL_STATUS[reason] >= 500)
-      log.warn({ reason, ...who, err: outcome.cause }, "Failed to answer identity request");
+      // Only the error's code and message: an API client error can carry request details.
+      log.warn(
+        { reason, ...who, error: describeCause(outcome.cause) },
+        "Failed to answer identity request",
+      );
     else log.info({ reason, ...who }, "Refused identity request");
   };
 }
@@ -168,6 +193,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     authority: options.authority,
     trustDomain: options.trustDomain,
     clusterDomain: options.clusterDomain ?? "cluster.local",
+    ...(options.maxTtlMs !== undefined && { maxTtlMs: options.maxTtlMs }),
     now: options.now ?? (() => new Date()),
   });
   const serving = new ServingCertificates({

@@ -187,14 +187,15 @@ export function identityCondition(
             type: "IdentityReady",
             status: "True",
             reason: "IdentityIssued",
-            message: `A ${identity?.algorithm ?? "ML-DSA"} identity issued at ${identity?.lastIssuanceTime} is valid until ${identity?.lastIssuedNotAfter}`,
+            // No times here: the message must not change with every renewal, or status would too.
+            message: `A pod holds a valid ${identity?.algorithm ?? "ML-DSA"} workload identity`,
             observedGeneration,
           }
         : {
             type: "IdentityReady",
             status: "False",
             reason: "IdentityExpired",
-            message: `The last identity issued expired at ${identity?.lastIssuedNotAfter}: is the pods' agent running?`,
+            message: "The last identity issued has expired: is the pods' agent running?",
             observedGeneration,
           };
   return setConditions(conditions, [update], new Date(now));

@@ -40,6 +40,18 @@ function keyring() {
 
 const json = (data: Record<string, string>) =>
   JSON.parse(Buffer.from(data[KEYRING_ENTRY]!, "base64").toString()) as object[];
+/** Edits the stored key records in place. */
+function editRecords(
+  data: Record<string, string>,
+  edit: (ring: Record<string, unknown>[]) => unknown,
+) {
+  const ring = JSON.parse(Buffer.from(data[KEYRING_ENTRY]!, "base64").toString()) as Record<
+    string,
+    unknown
+  >[];
+  edit(ring);
+  data[KEYRING_ENTRY] = b64(ring);
+}
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
 
 describe("the keyring Secret", () => {
@@ -71,7 +83,12 @@ describe("the keyring Secret", () => {
   });
 
   it("reads a missing Secret as an empty keyring without complaint", () => {
-    expect(decodeKeyring(undefined, crypto)).toEqual({ keys: [], seeds: new Map(), problems: [] });
+    expect(decodeKeyring(undefined, crypto)).toEqual({
+      keys: [],
+      seeds: new Map(),
+      problems: [],
+      orphans: [],
+    });
   });
 
   it.each<[string, (data: Record<string, string>, ids: string[]) => void, RegExp, number]>([
@@ -95,6 +112,18 @@ describe("the keyring Secret", () => {
       0,
     ],
     [
+      "a retiring key without a valid retireAt",
+      (d) => editRecords(d, (ring) => (ring[2]!.retireAt = "soon")),
+      /not a valid key record/,
+      2,
+    ],
+    [
+      "an active key without activatedAt",
+      (d) => editRecords(d, (ring) => delete ring[0]!.activatedAt),
+      /not a valid key record/,
+      2,
+    ],
+    [
       "a record with an unknown algorithm",
       (d) =>
         (d[KEYRING_ENTRY] = b64([
@@ -116,13 +145,31 @@ describe("the keyring Secret", () => {
     for (const k of decoded.keys) expect(decoded.seeds.has(k.id)).toBe(true);
   });
 
-  it("keeps only the first of two active keys", () => {
+  it("finds intact seeds a damaged keyring.json no longer lists, and only those", () => {
+    const { keys, seeds } = keyring();
+    const data = encodeKeyring(keys, seeds);
+    data[KEYRING_ENTRY] = Buffer.from("{oops").toString("base64");
+    data["mlkem768-0000000000000000"] = Buffer.from(seeds.get(keys[0]!.id)!).toString("base64");
+    data.unrelated = "eA==";
+    const decoded = decodeKeyring(data, crypto);
+    expect(decoded.keys).toEqual([]);
+    expect(decoded.orphans.map((o) => [o.id, o.algorithm]).sort()).toEqual(
+      keys.map((k) => [k.id, k.algorithm]).sort(),
+    );
+    expect(decoded.problems.join("; ")).toContain(
+      "3 seed(s) not in keyring.json kept as retiring keys",
+    );
+  });
+
+  it("keeps the first of two active keys active, and the other's intact seed as an orphan", () => {
     const { keys, seeds } = keyring();
     const twice = [keys[0]!, { ...keys[2]!, state: "active" as const }];
     const decoded = decodeKeyring(encodeKeyring(twice, seeds), crypto);
     expect(decoded.keys.map((k) => k.id)).toEqual([keys[0]!.id]);
+    expect(decoded.orphans.map((o) => o.id)).toEqual([keys[2]!.id]);
     expect(decoded.problems).toEqual([
       `two active keys (${keys[0]!.id}, ${keys[2]!.id}): kept the first`,
+      "1 seed(s) not in keyring.json kept as retiring keys",
     ]);
   });
 });

@@ -8,6 +8,7 @@
  * const { keys, seeds, problems } = decodeKeyring(secret.data, crypto);
  */
 import { KEM_ALGORITHMS, type KemAlgorithm } from "../api/algorithms.ts";
+import { KEY_ID_PATTERN, KEY_ID_TAGS } from "../crypto/key-id.ts";
 import { rotationDue, type KeyRecord, type KeyState } from "./rotation.ts";
 
 /** Derives a key's public half and id from its seed; the crypto layer implements it. */
@@ -37,11 +38,15 @@ export interface DecodedKeyring {
   seeds: Map<string, Uint8Array>;
   /** What was wrong with the Secret and has been left out; empty when it was intact. */
   problems: string[];
+  /** Intact seeds the keyring does not list (see {@link findOrphans}). */
+  orphans: { id: string; algorithm: KemAlgorithm; seed: Uint8Array }[];
 }
 
 const STATES: readonly KeyState[] = ["next", "active", "retiring"];
 const time = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+const isTime = (t: unknown) => typeof t === "string" && !Number.isNaN(Date.parse(t));
 
 function isStoredKey(x: unknown): x is StoredKey {
   const k = x as Partial<StoredKey>;
@@ -50,8 +55,12 @@ function isStoredKey(x: unknown): x is StoredKey {
     /^[-._a-zA-Z0-9]{1,64}$/.test(k.id) &&
     KEM_ALGORITHMS.includes(k.algorithm!) &&
     STATES.includes(k.state!) &&
-    typeof k.createdAt === "string" &&
-    !Number.isNaN(Date.parse(k.createdAt))
+    isTime(k.createdAt) &&
+    // An active or retiring key must say when it became active; a retiring one when it goes.
+    (k.state === "next"
+      ? k.activatedAt === undefined || isTime(k.activatedAt)
+      : isTime(k.activatedAt)) &&
+    (k.state === "retiring" ? isTime(k.retireAt) : k.retireAt === undefined || isTime(k.retireAt))
   );
 }
 
@@ -68,7 +77,11 @@ function parseEntries(raw: Uint8Array | undefined, problems: string[]): unknown[
 }
 
 /** Whether `seed` is the private half of the key named `entry.id`; false for a seed of the wrong size. */
-function seedMatches(entry: StoredKey, seed: Uint8Array, derive: KeyDeriver): boolean {
+function seedMatches(
+  entry: Pick<StoredKey, "id" | "algorithm">,
+  seed: Uint8Array,
+  derive: KeyDeriver,
+): boolean {
   try {
     return derive.keyId(entry.algorithm, derive.publicKey(entry.algorithm, seed)) === entry.id;
   } catch {
@@ -111,7 +124,32 @@ export function decodeKeyring(
     });
     seeds.set(entry.id, seed);
   }
-  return { keys, seeds, problems };
+  const orphans = findOrphans(data, seeds, derive);
+  if (orphans.length) {
+    problems.push(`${orphans.length} seed(s) not in ${KEYRING_ENTRY} kept as retiring keys`);
+  }
+  return { keys, seeds, problems, orphans };
+}
+
+/**
+ * Seeds in the Secret that the keyring does not list but that are intact (they derive to the key id
+ * they are stored under): a damaged `keyring.json` must not cost a key. The caller keeps them as
+ * retiring keys for a grace period.
+ */
+function findOrphans(
+  data: Readonly<Record<string, string>> | undefined,
+  listed: ReadonlyMap<string, Uint8Array>,
+  derive: KeyDeriver,
+): { id: string; algorithm: KemAlgorithm; seed: Uint8Array }[] {
+  const byTag = new Map(
+    Object.entries(KEY_ID_TAGS).map(([alg, tag]) => [tag, alg as KemAlgorithm]),
+  );
+  return Object.entries(data ?? {}).flatMap(([id, value]) => {
+    const algorithm = byTag.get(id.split("-")[0]!);
+    if (listed.has(id) || !KEY_ID_PATTERN.test(id) || !algorithm) return [];
+    const seed = new Uint8Array(Buffer.from(value, "base64"));
+    return seedMatches({ id, algorithm }, seed, derive) ? [{ id, algorithm, seed }] : [];
+  });
 }
 
 /** The Secret data (base64 values) for a keyring. Seeds of keys not in `keys` are not written. */

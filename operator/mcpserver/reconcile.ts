@@ -76,6 +76,21 @@ export interface MCPServerDeps {
 
 /** How soon to decide again after the keyring Secret changed under a write. */
 const CONFLICT_RETRY_MS = 200;
+/** How soon to look again for a keyring Secret that exists but is not in the cache. */
+const UNSEEN_SECRET_RETRY_MS = 5_000;
+
+/** The keyring Secret exists on the server but not in the operator's cache. */
+class UnseenSecretError extends Error {
+  readonly secret: string;
+  constructor(namespace: string, name: string, cause: unknown) {
+    super(
+      "Found keyring Secret that exists but is not in the operator's cache; it must carry the label " +
+        "app.kubernetes.io/managed-by=latticeguard",
+      { cause },
+    );
+    this.secret = `${namespace}/${name}`;
+  }
+}
 
 /** The Secret holding a server's private seeds. */
 export const secretName = (server: string) => `${server}-kem`;
@@ -152,6 +167,19 @@ export function mcpServerReconciler(
     const log = deps.log.child({ kind: "MCPServer", namespace, name });
     const g = gather(deps, server);
     const now = deps.now();
+    // Intact seeds the keyring lost track of retire for a grace period rather than vanish.
+    for (const { id, algorithm, seed } of g.keyring.orphans) {
+      const retireAt = now + g.resolution.policy.gracePeriodMs;
+      g.keyring.keys.push({
+        id,
+        algorithm,
+        state: "retiring",
+        createdAt: now,
+        activatedAt: now,
+        retireAt,
+      });
+      g.keyring.seeds.set(id, seed);
+    }
     const active = g.keyring.keys.find((k) => k.state === "active");
     const choice = chooseAlgorithms(server.spec, g.resolution, active?.algorithm);
     const { policy } = g.resolution;
@@ -171,6 +199,12 @@ export function mcpServerReconciler(
     try {
       written = await writeKeyring(deps, g, plan, now, log);
     } catch (error) {
+      if (error instanceof UnseenSecretError) {
+        // Either the cache has not caught up with a Secret just written, or the Secret lacks the label
+        // the informer selects on and never will: look again in a while, never write over it.
+        log.warn({ secret: error.secret }, error.message);
+        return { requeueAfter: UNSEEN_SECRET_RETRY_MS };
+      }
       if (!isConflict(error)) throw error;
       // The cache was behind the Secret (or another writer won): decide again on fresh state.
       log.debug("Found keyring Secret changed since it was read; retrying");
@@ -213,7 +247,6 @@ async function writeKeyring(
     Object.keys(s?.data ?? {}).filter((k) => !ids.has(k));
   let written = g.secret;
   if (plan.steps.length > 0 || repairing || !g.secret) {
-    if (repairing) reportRepair(deps, g, log);
     const lockdown =
       g.lockdownRequested ?? g.secret?.metadata?.annotations?.[LOCKDOWN_HANDLED_ANNOTATION];
     const shell: V1Secret = {
@@ -228,10 +261,16 @@ async function writeKeyring(
       },
       type: "latticeguard.dev/kem-keyring",
     };
-    written = await applyGuarded(deps.writer, g.secret, shell, {
-      ...shell,
-      data: encodeKeyring(keys, seeds),
-    });
+    try {
+      written = await applyGuarded(deps.writer, g.secret, shell, {
+        ...shell,
+        data: encodeKeyring(keys, seeds),
+      });
+    } catch (error) {
+      if (g.secret || !isConflict(error)) throw error;
+      throw new UnseenSecretError(shell.metadata!.namespace!, shell.metadata!.name!, error);
+    }
+    if (repairing) reportRepair(deps, g, log);
   }
   // Seeds of deleted keys that some other writer owns would outlive their grace period: remove them.
   const stale = leftovers(written);

@@ -86,7 +86,7 @@ export async function startTestIssuer(options: {
     caches,
     authority: options.authority,
     trustDomain: "cluster.local",
-    servingNames: ["latticeguard-identity.latticeguard-system.svc"],
+    servingNames: ["latticeguard-issuer.latticeguard-system.svc"],
     registry,
     log,
     onIssued: (report) => issued.push(report),
