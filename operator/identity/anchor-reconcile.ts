@@ -8,8 +8,8 @@
  *   Secret is created empty (so a second writer fails with 409 instead of replacing it), then its data is
  *   applied, like every later change, guarded by the resourceVersion that was read: a stale cache or a
  *   second leader fails with 409 and the decision is taken again on fresh state. Applying the data under
- *   one field manager is what deletes the seed of a removed anchor from the Secret (an entry someone else
- *   edited is theirs, so apply leaves it; reading ignores every entry `anchors.json` does not name).
+ *   one field manager is what deletes the seed of a removed anchor from the Secret; an entry someone else
+ *   edited is theirs, so apply leaves it, and a resourceVersion-guarded patch then removes it.
  * - report: Events on the Secret, metrics, and when to look again.
  *
  * @example
@@ -130,26 +130,29 @@ async function writeAnchors(
     (record) => ({ ...material.get(record.id)!, ...record }),
   );
   const created = [...made.values()];
-  if (plan.steps.length === 0 && g.decoded.problems.length === 0 && g.secret) {
-    return { anchors, created, secret: g.secret };
+  const data = encodeAnchors(anchors);
+  let secret = g.secret;
+  if (plan.steps.length > 0 || g.decoded.problems.length > 0 || !g.secret) {
+    const metadata = { name: deps.secretName, namespace: deps.namespace, labels: MANAGED_LABELS };
+    const base = { apiVersion: "v1", kind: "Secret", type: "latticeguard.dev/trust-anchor" };
+    try {
+      secret = await applyGuarded<V1Secret>(
+        deps.writer,
+        g.secret,
+        { ...base, metadata },
+        { ...base, metadata, data },
+      );
+    } catch (error) {
+      if (g.secret || !isConflict(error)) throw error;
+      throw new Error(
+        `Secret ${deps.namespace}/${deps.secretName} exists but is not in the operator's cache: ` +
+          `it must carry the label app.kubernetes.io/managed-by=latticeguard`,
+        { cause: error },
+      );
+    }
   }
-  const metadata = { name: deps.secretName, namespace: deps.namespace, labels: MANAGED_LABELS };
-  const base = { apiVersion: "v1", kind: "Secret", type: "latticeguard.dev/trust-anchor" };
-  let secret: V1Secret;
-  try {
-    secret = await applyGuarded<V1Secret>(
-      deps.writer,
-      g.secret,
-      { ...base, metadata },
-      { ...base, metadata, data: encodeAnchors(anchors) },
-    );
-  } catch (error) {
-    if (g.secret || !isConflict(error)) throw error;
-    throw new Error(
-      `Secret ${deps.namespace}/${deps.secretName} exists but is not in the operator's cache: ` +
-        `it must carry the label app.kubernetes.io/managed-by=latticeguard`,
-      { cause: error },
-    );
-  }
+  // Entries no apply of ours owns (edited by hand) would outlive the anchors they belonged to.
+  const stale = Object.keys(secret?.data ?? {}).filter((k) => !(k in data));
+  if (secret && stale.length > 0) secret = await deps.writer.removeSecretEntries(secret, stale);
   return { anchors, created, secret };
 }

@@ -60,8 +60,9 @@ export function isNotFound(error: unknown): boolean {
 /** The writes LatticeGuard's controllers make. */
 export interface Writer {
   /**
-   * Removes entries from a Secret's `data`, only if it is still at the resourceVersion given: entries
-   * that no apply of ours owns (written by hand, or by an older version) and so would never go away.
+   * Removes entries from a Secret's `data`, only if it is still at the resourceVersion given (else 409):
+   * entries that no apply of ours owns (written by hand, or by an older version) and so would never go
+   * away.
    */
   removeSecretEntries(secret: V1Secret, keys: readonly string[]): Promise<V1Secret>;
   /** Server-side applies `object`; with `metadata.resourceVersion` set, only if it is unchanged. */
@@ -84,22 +85,19 @@ export function apiWriter(kc: KubeConfig): Writer {
   const applyContentType = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
   const core = kc.makeApiClient(CoreV1Api);
   return {
+    // A merge patch carrying the resourceVersion read: the API server answers 409 if it changed.
     removeSecretEntries: (secret, keys) =>
-      core.patchNamespacedSecret({
-        name: secret.metadata!.name!,
-        namespace: secret.metadata!.namespace!,
-        body: [
-          {
-            op: "test",
-            path: "/metadata/resourceVersion",
-            value: secret.metadata!.resourceVersion,
+      core.patchNamespacedSecret(
+        {
+          name: secret.metadata!.name!,
+          namespace: secret.metadata!.namespace!,
+          body: {
+            metadata: { resourceVersion: secret.metadata!.resourceVersion },
+            data: Object.fromEntries(keys.map((k) => [k, null])),
           },
-          ...keys.map((k) => ({
-            op: "remove",
-            path: `/data/${k.replaceAll("~", "~0").replaceAll("/", "~1")}`,
-          })),
-        ],
-      }),
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      ),
     apply: (object) =>
       objects.patch(
         object,

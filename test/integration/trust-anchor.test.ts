@@ -206,9 +206,13 @@ describe("the trust anchor with production lifetimes", () => {
       if (decoded.problems.length || !active || active.id === old.id) throw new Error("not yet");
       return active;
     }, poll);
-    // The certificate entry goes; the seed entry, now edited by someone else, is theirs and is ignored.
-    const data = (await readSecret("latticeguard-trust-anchor"))!.data!;
-    expect(data[anchorEntries(old.id).certificate]).toBeUndefined();
+    // Both entries of the bad anchor go: the certificate with the apply, and the seed, which the edit
+    // made someone else's, with the guarded patch that sweeps entries no anchor names.
+    await vi.waitFor(async () => {
+      const data = (await readSecret("latticeguard-trust-anchor"))!.data!;
+      expect(data[anchorEntries(old.id).certificate]).toBeUndefined();
+      expect(data[anchorEntries(old.id).seed]).toBeUndefined();
+    }, poll);
     await vi.waitFor(async () => {
       expect(await bundleOf(appNamespace)).toBe(repaired.certificate);
     }, poll);
