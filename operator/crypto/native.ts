@@ -16,6 +16,7 @@
 import * as nodeCrypto from "node:crypto";
 import type { KemAlgorithm } from "../api/algorithms.ts";
 import { assertKemAlgorithm, assertKemBytes, KEM_SIZES, type KemBackend } from "./kem.ts";
+import { bufferView, probedOnce, seedPrivateKey } from "./node-keys.ts";
 
 type NativeKeyType = "ml-kem-512" | "ml-kem-768" | "ml-kem-1024";
 
@@ -41,12 +42,7 @@ export const nativeKem: KemBackend = {
   supports(alg) {
     assertKemAlgorithm(alg);
     if (KEY_TYPES[alg] === undefined) return false;
-    let ok = probed.get(alg);
-    if (ok === undefined) {
-      ok = probe(alg);
-      probed.set(alg, ok);
-    }
-    return ok;
+    return probedOnce(probed, alg, probe);
   },
   generateSeed(alg) {
     keyType(alg);
@@ -56,7 +52,7 @@ export const nativeKem: KemBackend = {
     const type = keyType(alg);
     assertKemBytes(alg, "seed", seed);
     return fresh(
-      nodeCrypto.createPublicKey(privateKey(type, seed)).export({ format: "raw-public" }),
+      nodeCrypto.createPublicKey(seedPrivateKey(type, seed)).export({ format: "raw-public" }),
     );
   },
   encapsulate(alg, publicKey) {
@@ -65,7 +61,7 @@ export const nativeKem: KemBackend = {
     let key: nodeCrypto.KeyObject;
     try {
       key = nodeCrypto.createPublicKey({
-        key: view(publicKey),
+        key: bufferView(publicKey),
         format: "raw-public",
         asymmetricKeyType: type,
       });
@@ -79,7 +75,7 @@ export const nativeKem: KemBackend = {
     const type = keyType(alg);
     assertKemBytes(alg, "seed", seed);
     assertKemBytes(alg, "ciphertext", ciphertext);
-    return fresh(nodeCrypto.decapsulate(privateKey(type, seed), view(ciphertext)));
+    return fresh(nodeCrypto.decapsulate(seedPrivateKey(type, seed), bufferView(ciphertext)));
   },
 };
 
@@ -99,25 +95,12 @@ function probe(alg: KemAlgorithm): boolean {
   const type = KEY_TYPES[alg];
   if (type === undefined) return false;
   try {
-    const key = privateKey(type, new Uint8Array(KEM_SIZES[alg].seed));
+    const key = seedPrivateKey(type, new Uint8Array(KEM_SIZES[alg].seed));
     const { ciphertext, sharedKey } = nodeCrypto.encapsulate(nodeCrypto.createPublicKey(key));
     return nodeCrypto.decapsulate(key, ciphertext).equals(sharedKey);
   } catch {
     return false;
   }
-}
-
-function privateKey(type: NativeKeyType, seed: Uint8Array): nodeCrypto.KeyObject {
-  return nodeCrypto.createPrivateKey({
-    key: view(seed),
-    format: "raw-seed",
-    asymmetricKeyType: type,
-  });
-}
-
-// node:crypto wants Buffers: a view shares the caller's memory instead of copying key material around.
-function view(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 // Results leave as plain Uint8Arrays the caller owns, never as Buffers that may share a pool.

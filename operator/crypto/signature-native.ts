@@ -20,6 +20,7 @@ import {
   SIGNATURE_SIZES,
   type SignatureBackend,
 } from "./signature.ts";
+import { bufferView, probedOnce, seedPrivateKey } from "./node-keys.ts";
 
 type NativeKeyType = "ml-dsa-44" | "ml-dsa-65" | "ml-dsa-87";
 
@@ -43,12 +44,7 @@ export const nativeSignature: SignatureBackend = {
   name: "native",
   supports(alg) {
     assertSignatureAlgorithm(alg);
-    let ok = probed.get(alg);
-    if (ok === undefined) {
-      ok = probe(alg);
-      probed.set(alg, ok);
-    }
-    return ok;
+    return probedOnce(probed, alg, probe);
   },
   generateSeed(alg) {
     keyType(alg);
@@ -57,15 +53,15 @@ export const nativeSignature: SignatureBackend = {
   publicKey(alg, seed) {
     const type = keyType(alg);
     assertSignatureBytes(alg, "seed", seed);
-    const key = nodeCrypto.createPublicKey(privateKey(type, seed));
+    const key = nodeCrypto.createPublicKey(seedPrivateKey(type, seed));
     return new Uint8Array(key.export({ format: "raw-public" }));
   },
   sign(alg, seed, message, context) {
     const type = keyType(alg);
     assertSignatureBytes(alg, "seed", seed);
     assertMessageAndContext(message, context);
-    const key = privateKey(type, seed);
-    return new Uint8Array(nodeCrypto.sign(null, view(message), withContext(key, context)));
+    const key = seedPrivateKey(type, seed);
+    return new Uint8Array(nodeCrypto.sign(null, bufferView(message), withContext(key, context)));
   },
   verify(alg, publicKey, message, signature, context) {
     const type = keyType(alg);
@@ -74,11 +70,16 @@ export const nativeSignature: SignatureBackend = {
     assertSignatureBytes(alg, "signature", signature);
     // Every byte string of the right length decodes as an ML-DSA public key (t1 is packed 10-bit values).
     const key = nodeCrypto.createPublicKey({
-      key: view(publicKey),
+      key: bufferView(publicKey),
       format: "raw-public",
       asymmetricKeyType: type,
     });
-    return nodeCrypto.verify(null, view(message), withContext(key, context), view(signature));
+    return nodeCrypto.verify(
+      null,
+      bufferView(message),
+      withContext(key, context),
+      bufferView(signature),
+    );
   },
 };
 
@@ -95,7 +96,7 @@ function keyType(alg: SignatureAlgorithm): NativeKeyType {
 // yet lack `raw-seed` import (added in Node 24.7), so asking is not enough.
 function probe(alg: SignatureAlgorithm): boolean {
   try {
-    const key = privateKey(KEY_TYPES[alg], new Uint8Array(SIGNATURE_SIZES[alg].seed));
+    const key = seedPrivateKey(KEY_TYPES[alg], new Uint8Array(SIGNATURE_SIZES[alg].seed));
     const message = new Uint8Array(1);
     const signature = nodeCrypto.sign(null, message, key);
     return nodeCrypto.verify(null, message, nodeCrypto.createPublicKey(key), signature);
@@ -104,20 +105,9 @@ function probe(alg: SignatureAlgorithm): boolean {
   }
 }
 
-function privateKey(type: NativeKeyType, seed: Uint8Array): nodeCrypto.KeyObject {
-  return nodeCrypto.createPrivateKey({
-    key: view(seed),
-    format: "raw-seed",
-    asymmetricKeyType: type,
-  });
-}
-
 // An absent context and an empty one are the same thing in FIPS 204; OpenSSL is given none for both.
 function withContext(key: nodeCrypto.KeyObject, context: Uint8Array | undefined) {
-  return context === undefined || context.length === 0 ? key : { key, context: view(context) };
-}
-
-// node:crypto wants Buffers: a view shares the caller's memory instead of copying key material around.
-function view(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return context === undefined || context.length === 0
+    ? key
+    : { key, context: bufferView(context) };
 }

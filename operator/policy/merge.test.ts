@@ -1,29 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { CryptoPolicy, CryptoPolicySpec } from "../api/types.generated.ts";
+import type { CryptoPolicySpec } from "../api/types.generated.ts";
 import { DEFAULT_POLICY, mergePolicies, resolvePolicy } from "./merge.ts";
-
-/** A CryptoPolicy with the CRD's defaults, overridden by `spec`. */
-function policy(name: string, spec: Partial<CryptoPolicySpec> = {}): CryptoPolicy {
-  return {
-    apiVersion: "latticeguard.dev/v1alpha1",
-    kind: "CryptoPolicy",
-    metadata: { name },
-    spec: {
-      enforcement: "Audit",
-      minimumSecurityCategory: 3,
-      transport: {
-        keyExchange: ["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM1024"],
-      },
-      kem: {
-        algorithms: ["ML-KEM-768", "X-Wing", "ML-KEM-1024"],
-        rotationPeriod: "168h",
-        gracePeriod: "24h",
-      },
-      identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: "1h" },
-      ...spec,
-    },
-  };
-}
+import { cryptoPolicy as policy } from "./testing.ts";
 
 describe("mergePolicies", () => {
   it("applies the defaults, in Audit mode, when no policy matches", () => {

@@ -6,11 +6,7 @@
  * const view = staticView({ namespaces: [namespace("shop")], policies: [policy("baseline")], servers: [] });
  */
 import type { V1Container, V1Namespace } from "@kubernetes/client-node";
-import type {
-  CryptoPolicy,
-  CryptoPolicySpec,
-  MCPServer,
-} from "../../operator/api/types.generated.ts";
+import type { MCPServer } from "../../operator/api/types.generated.ts";
 import type { AdmissionRequest, Operation } from "../types.ts";
 
 /**
@@ -31,33 +27,8 @@ export function namespace(name: string, labels: Record<string, string> = {}): V1
   };
 }
 
-/**
- * A CryptoPolicy with the CRD's defaults, overridden by `spec`.
- *
- * @example
- * policy("strict", { enforcement: "Enforce", transport: { keyExchange: ["MLKEM1024"] } });
- */
-export function policy(name: string, spec: Partial<CryptoPolicySpec> = {}): CryptoPolicy {
-  return {
-    apiVersion: "latticeguard.dev/v1alpha1",
-    kind: "CryptoPolicy",
-    metadata: { name },
-    spec: {
-      enforcement: "Audit",
-      minimumSecurityCategory: 3,
-      transport: {
-        keyExchange: ["X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM1024"],
-      },
-      kem: {
-        algorithms: ["ML-KEM-768", "X-Wing", "ML-KEM-1024"],
-        rotationPeriod: "168h",
-        gracePeriod: "24h",
-      },
-      identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: "1h" },
-      ...spec,
-    },
-  };
-}
+/** A CryptoPolicy with the CRD's defaults, overridden by `spec` (shared with the operator's tests). */
+export { cryptoPolicy as policy } from "../../operator/policy/testing.ts";
 
 /**
  * An MCPServer selecting `matchLabels`.
