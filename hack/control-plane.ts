@@ -50,6 +50,11 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** How long to wait for `/readyz`; 60 s by default, enough on a busy 2-core machine. */
   readyTimeoutMs?: number;
+  /**
+   * More kube-apiserver flags, for tests that need a differently tuned API server (a short etcd
+   * compaction interval, a resource served without the watch cache); later flags win.
+   */
+  apiserverArgs?: readonly string[];
 }
 
 async function get(url: string, token: string, ca: string): Promise<number> {
@@ -175,7 +180,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--service-account-signing-key-file=${join(dir, "pki/sa.key")}`,
         "--service-cluster-ip-range=10.96.0.0/16",
         "--allow-privileged=true",
+        // Reach Services (webhooks, as in the chart) through their endpoints: there is no kube-proxy here.
+        "--enable-aggregator-routing=true",
         "--v=1",
+        ...(options.apiserverArgs ?? []),
       ],
       join(dir, "kube-apiserver.log"),
     );

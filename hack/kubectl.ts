@@ -1,5 +1,5 @@
 /**
- * Runs the real kubectl (from hack/tools.ts) against a kubeconfig, for scripts and tests.
+ * Runs the real kubectl and helm (from hack/tools.ts) against a kubeconfig, for scripts and tests.
  *
  * @example
  * await installCrds(cp.kubeconfigPath);
@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { repoRoot, tools } from "./tools.ts";
+import { clientTools, repoRoot } from "./tools.ts";
 
 /** The result of a kubectl run that may fail. */
 export interface KubectlResult {
@@ -22,12 +22,45 @@ export async function tryKubectl(
   args: string[],
   input?: string,
 ): Promise<KubectlResult> {
-  const { kubectl: bin } = await tools();
+  return run((await clientTools()).kubectl, kubeconfig, args, input);
+}
+
+/** Runs kubectl and returns its stdout; throws with kubectl's stderr if it fails. */
+export async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
+  return orThrow("kubectl", args, await tryKubectl(kubeconfig, args, input));
+}
+
+/** Runs helm; resolves with its exit code and output instead of throwing. */
+export async function tryHelm(
+  kubeconfig: string | undefined,
+  args: string[],
+): Promise<KubectlResult> {
+  return run((await clientTools()).helm, kubeconfig, args);
+}
+
+/**
+ * Runs helm (`kubeconfig` undefined for commands that need no cluster, like `template`) and returns its
+ * stdout; throws with helm's stderr if it fails.
+ *
+ * @example
+ * await helm(undefined, ["lint", "charts/latticeguard"]);
+ */
+export async function helm(kubeconfig: string | undefined, args: string[]): Promise<string> {
+  return orThrow("helm", args, await tryHelm(kubeconfig, args));
+}
+
+function run(
+  bin: string,
+  kubeconfig: string | undefined,
+  args: string[],
+  input?: string,
+): Promise<KubectlResult> {
+  const env = { ...process.env, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) };
   return new Promise((resolve) => {
     const child = execFile(
       bin,
       args,
-      { env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 16 * 1024 * 1024 },
+      { env, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -37,11 +70,9 @@ export async function tryKubectl(
   });
 }
 
-/** Runs kubectl and returns its stdout; throws with kubectl's stderr if it fails. */
-export async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
-  const result = await tryKubectl(kubeconfig, args, input);
+function orThrow(tool: string, args: string[], result: KubectlResult): string {
   if (result.code !== 0) {
-    throw new Error(`kubectl ${args.join(" ")} failed (exit ${result.code}):\n${result.stderr}`);
+    throw new Error(`${tool} ${args.join(" ")} failed (exit ${result.code}):\n${result.stderr}`);
   }
   return result.stdout;
 }

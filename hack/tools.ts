@@ -95,14 +95,28 @@ function controlPlaneBinaries(): Promise<string> {
 }
 
 let cached: Promise<Tools> | undefined;
+let cachedClients: Promise<Pick<Tools, "kubectl" | "helm">> | undefined;
+
+/**
+ * kubectl and helm only, without building the control plane: for scripts against a real cluster.
+ *
+ * @example
+ * const { helm } = await clientTools();
+ */
+export function clientTools(): Promise<Pick<Tools, "kubectl" | "helm">> {
+  cachedClients ??= kubectlLayer().then((layer) => ({
+    kubectl: join(layer, "kubectl/kubectl"),
+    helm: join(layer, "helm/helm"),
+  }));
+  return cachedClients;
+}
 
 /** All tools, built or extracted on first use and cached for the process. */
 export function tools(): Promise<Tools> {
   cached ??= (async () => {
-    const [layer, bin] = await Promise.all([kubectlLayer(), controlPlaneBinaries()]);
+    const [clients, bin] = await Promise.all([clientTools(), controlPlaneBinaries()]);
     return {
-      kubectl: join(layer, "kubectl/kubectl"),
-      helm: join(layer, "helm/helm"),
+      ...clients,
       etcd: join(bin, "etcd"),
       kubeApiserver: join(bin, "kube-apiserver"),
       kubeControllerManager: join(bin, "kube-controller-manager"),
