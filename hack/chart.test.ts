@@ -1,0 +1,466 @@
+/**
+ * The Helm chart, rendered by the real helm (`helm template` and `helm lint` need no cluster) and held to the
+ * code it deploys: the ValidatingWebhookConfiguration equals the one webhook/configuration.ts builds, the
+ * operator accepts the flags the Deployment passes, RBAC names what those flags name, the CRDs are those of
+ * `crds/`, and a wrong value fails with a message naming it. promtool checks the alert rules and the
+ * dashboard's queries in test/integration/chart.test.ts.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type {
+  KubernetesObject,
+  V1ClusterRole,
+  V1ConfigMap,
+  V1CustomResourceDefinition,
+  V1Deployment,
+  V1PolicyRule,
+  V1Role,
+  V1Service,
+  V1ValidatingWebhookConfiguration,
+} from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { SIGNATURE_ALGORITHMS } from "../operator/api/algorithms.ts";
+import { parseOperatorFlags } from "../operator/cli/flags.ts";
+import { KEM_BACKEND_CHOICES } from "../operator/crypto/index.ts";
+import { LEASE_NAME } from "../operator/operator.ts";
+import { validatingWebhookConfiguration } from "../webhook/configuration.ts";
+import { tryHelm } from "./kubectl.ts";
+import { repoRoot } from "./tools.ts";
+
+const chart = join(repoRoot, "charts/latticeguard");
+const NS = "lg-system";
+
+const helm = (args: string[]) => tryHelm(undefined, args);
+
+/** `helm template` of release `latticeguard` with `--set` values; throws with helm's message on failure. */
+async function render(set: string[] = [], namespace = NS): Promise<KubernetesObject[]> {
+  const args = ["template", "latticeguard", chart, "--namespace", namespace];
+  const result = await helm([...args, ...set.flatMap((s) => ["--set", s])]);
+  if (result.code !== 0) throw new Error(result.stderr);
+  return parseAllDocuments(result.stdout)
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => o !== null);
+}
+
+function find<T extends KubernetesObject>(
+  objects: KubernetesObject[],
+  kind: string,
+  name?: string,
+) {
+  return objects.find((o) => o.kind === kind && (!name || o.metadata?.name === name)) as
+    T | undefined;
+}
+
+const names = (objects: KubernetesObject[]) =>
+  objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
+
+function operatorArgs(objects: KubernetesObject[]): string[] {
+  const container = find<V1Deployment>(objects, "Deployment")!.spec!.template.spec!.containers[0]!;
+  expect(container.args![0]).toBe("operator");
+  return container.args!.slice(1);
+}
+
+describe("helm lint", () => {
+  it.each([[[]], [["--strict"]]])("passes with %j", async (flags) => {
+    const { code, stdout } = await helm(["lint", chart, ...flags]);
+    expect(stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect(code).toBe(0);
+  });
+});
+
+describe("helm template with the defaults", () => {
+  it("renders the operator, its RBAC, Services, PDB, webhook configuration and CRDs", async () => {
+    expect(names(await render())).toEqual([
+      "ClusterRole/latticeguard",
+      "ClusterRoleBinding/latticeguard",
+      "CustomResourceDefinition/cryptopolicies.latticeguard.dev",
+      "CustomResourceDefinition/mcpservers.latticeguard.dev",
+      "Deployment/latticeguard",
+      "PodDisruptionBudget/latticeguard",
+      "Role/latticeguard",
+      "RoleBinding/latticeguard",
+      "Service/latticeguard-issuer",
+      "Service/latticeguard-metrics",
+      "Service/latticeguard-webhook",
+      "ServiceAccount/latticeguard",
+      "ValidatingWebhookConfiguration/latticeguard",
+    ]);
+  });
+
+  it("runs a restricted, HA operator", async () => {
+    const deployment = find<V1Deployment>(await render(), "Deployment")!;
+    const pod = deployment.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    expect(deployment.spec!.replicas).toBe(2);
+    expect(container.image).toBe("ghcr.io/latticeguard/latticeguard:0.1.0");
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      seccompProfile: { type: "RuntimeDefault" },
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container.env).toContainEqual({
+      name: "POD_NAMESPACE",
+      valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
+    });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http-metrics" });
+    expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http-metrics" });
+    expect(container.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(
+      pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]
+        ?.podAffinityTerm.topologyKey,
+    ).toBe("kubernetes.io/hostname");
+  });
+});
+
+describe("the Deployment's flags", () => {
+  it.each([
+    ["the defaults", []],
+    ["the webhook off", ["webhook.enabled=false"]],
+    ["cert-manager TLS", ["webhook.tls.mode=cert-manager"]],
+    ["the issuer off, one replica", ["issuer.enabled=false", "leaderElection.enabled=false"]],
+    [
+      "every flag changed",
+      [
+        "logLevel=debug",
+        "cryptoBackend=noble",
+        "workers=8",
+        "rekey.rate=2",
+        "rekey.burst=3",
+        "metrics.port=9090",
+        "webhook.port=10443",
+        "webhook.configurationName=lg-admission",
+        "webhook.service.name=lg-webhook",
+        "webhook.tls.secretName=lg-webhook-tls",
+        "trustDomain=example.org",
+        "trustAnchor.algorithm=ML-DSA-65",
+        "trustAnchor.lifetime=240h",
+        "trustAnchor.secretName=lg-anchor",
+        "trustBundle.configMapName=lg-bundle",
+        "issuer.port=9444",
+        "issuer.maxIdentityTTL=12h",
+        "issuer.service.name=lg-issuer",
+      ],
+    ],
+  ])("are accepted by the operator and agree with the chart's objects, with %s", async (_, set) => {
+    const objects = await render(set);
+    const config = parseOperatorFlags(operatorArgs(objects), { POD_NAMESPACE: NS });
+    const deployment = find<V1Deployment>(objects, "Deployment")!;
+    const ports = deployment.spec!.template.spec!.containers[0]!.ports!;
+    const port = (name: string) => ports.find((p) => p.name === name)?.containerPort;
+    const service = (component: string): V1Service | undefined =>
+      objects.find(
+        (o) =>
+          o.kind === "Service" && o.metadata?.labels?.["app.kubernetes.io/component"] === component,
+      );
+    expect(config.namespace).toBe(NS);
+    expect(config.metricsAddress.port).toBe(port("http-metrics"));
+    expect(service("metrics")?.spec?.ports?.[0]?.targetPort).toBe("http-metrics");
+    const vwc = find<V1ValidatingWebhookConfiguration>(objects, "ValidatingWebhookConfiguration");
+    expect(config.webhook === undefined).toBe(vwc === undefined);
+    expect(service("webhook") === undefined).toBe(vwc === undefined);
+    if (config.webhook) {
+      expect(config.webhook.address.port).toBe(port("https-webhook"));
+      expect(config.webhook.configuration).toBe(vwc!.metadata!.name);
+      expect(config.webhook.service).toBe(service("webhook")!.metadata!.name);
+      expect(vwc!.webhooks![0]!.clientConfig.service!.name).toBe(config.webhook.service);
+      expect(service("webhook")!.spec!.ports![0]).toMatchObject({ port: 443 });
+    }
+    const issuer = config.identity.issuerAddress;
+    expect(service("issuer") === undefined).toBe(issuer === undefined);
+    if (issuer) {
+      expect(issuer.port).toBe(port("https-issuer"));
+      expect(config.identity.issuerService).toBe(service("issuer")!.metadata!.name);
+    }
+  });
+
+  it("accept every value the schema allows for logLevel, cryptoBackend and trustAnchor.algorithm", async () => {
+    const schema = JSON.parse(await readFile(join(chart, "values.schema.json"), "utf8")) as {
+      properties: Record<
+        string,
+        { enum?: string[]; properties?: Record<string, { enum?: string[] }> }
+      >;
+    };
+    const { logLevel, cryptoBackend, trustAnchor } = schema.properties;
+    expect([...cryptoBackend!.enum!].sort()).toEqual([...KEM_BACKEND_CHOICES].sort());
+    expect([...trustAnchor!.properties!.algorithm!.enum!]).toEqual([...SIGNATURE_ALGORITHMS]);
+    for (const level of logLevel!.enum!)
+      expect(parseOperatorFlags([`--log-level=${level}`], {}).logLevel).toBe(level);
+  });
+});
+
+describe("the ValidatingWebhookConfiguration", () => {
+  interface Extra {
+    timeoutSeconds?: number;
+    cert?: string;
+  }
+  const codeBuilt = (namespace: string, extra: Extra) =>
+    validatingWebhookConfiguration({
+      name: "latticeguard",
+      operatorNamespace: namespace,
+      service: { namespace, name: "latticeguard-webhook" },
+      timeoutSeconds: extra.timeoutSeconds,
+      certManagerCertificate: extra.cert,
+    });
+
+  it.each<[string, string[], string, Extra]>([
+    ["self-managed TLS", [], "latticeguard-system", {}],
+    ["another namespace", [], "platform", {}],
+    ["a longer timeout", ["webhook.timeoutSeconds=10"], NS, { timeoutSeconds: 10 }],
+    [
+      "cert-manager TLS",
+      ["webhook.tls.mode=cert-manager"],
+      NS,
+      { cert: `${NS}/latticeguard-webhook` },
+    ],
+  ])("is the one webhook/configuration.ts builds, with %s", async (_, set, namespace, extra) => {
+    const objects = await render(set, namespace);
+    const rendered = find<V1ValidatingWebhookConfiguration>(
+      objects,
+      "ValidatingWebhookConfiguration",
+    )!;
+    const code = codeBuilt(namespace, extra);
+    expect(rendered.webhooks).toEqual(code.webhooks);
+    expect(rendered.metadata!.name).toBe(code.metadata!.name);
+    expect(rendered.metadata!.annotations).toEqual(code.metadata!.annotations);
+    expect(rendered.metadata!.labels).toMatchObject(code.metadata!.labels!);
+    if (extra.cert) {
+      const [, certificate] = extra.cert.split("/");
+      expect(find(objects, "Certificate", certificate)).toBeDefined();
+    }
+  });
+});
+
+describe("cert-manager TLS", () => {
+  it("issues a certificate for the webhook Service and mounts it where the operator reads it", async () => {
+    const objects = await render(["webhook.tls.mode=cert-manager"]);
+    const certificate = find<KubernetesObject & { spec: Record<string, unknown> }>(
+      objects,
+      "Certificate",
+    )!;
+    const issuer = find(objects, "Issuer")!;
+    expect(certificate.spec).toMatchObject({
+      secretName: "latticeguard-webhook-cert",
+      dnsNames: expect.arrayContaining([`latticeguard-webhook.${NS}.svc`]) as unknown,
+      issuerRef: { name: issuer.metadata!.name, kind: "Issuer" },
+    });
+    const pod = find<V1Deployment>(objects, "Deployment")!.spec!.template.spec!;
+    const volume = pod.volumes!.find((v) => v.secret?.secretName === "latticeguard-webhook-cert");
+    const mount = pod.containers[0]!.volumeMounts!.find((m) => m.name === volume?.name);
+    const config = parseOperatorFlags(operatorArgs(objects), {});
+    expect(config.webhook?.tls).toBe("cert-manager");
+    expect(mount?.mountPath).toBe(config.webhook?.certDir);
+  });
+
+  it("uses the issuer given instead of its own", async () => {
+    const objects = await render([
+      "webhook.tls.mode=cert-manager",
+      "webhook.tls.certManager.issuerRef.name=corp-ca",
+      "webhook.tls.certManager.issuerRef.kind=ClusterIssuer",
+    ]);
+    expect(find(objects, "Issuer")).toBeUndefined();
+    expect(find<KubernetesObject & { spec: object }>(objects, "Certificate")!.spec).toMatchObject({
+      issuerRef: { name: "corp-ca", kind: "ClusterIssuer" },
+    });
+  });
+});
+
+describe("RBAC", () => {
+  const rulesOf = (objects: KubernetesObject[], kind: "ClusterRole" | "Role") =>
+    find<V1ClusterRole | V1Role>(objects, kind)?.rules ?? [];
+  const grants = (rules: V1PolicyRule[], resource: string, verb: string, name?: string) =>
+    rules.some(
+      (r) =>
+        r.resources?.includes(resource) &&
+        r.verbs.includes(verb) &&
+        (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
+    );
+
+  it("grants no wildcard", async () => {
+    const objects = await render(["webhook.tls.mode=self-managed"]);
+    for (const rule of [...rulesOf(objects, "ClusterRole"), ...rulesOf(objects, "Role")]) {
+      expect([...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs]).not.toContain(
+        "*",
+      );
+    }
+  });
+
+  it("names in the release namespace what the operator's flags name", async () => {
+    const objects = await render();
+    const config = parseOperatorFlags(operatorArgs(objects), {});
+    const role = rulesOf(objects, "Role");
+    const clusterRole = rulesOf(objects, "ClusterRole");
+    expect(find<V1Role>(objects, "Role")!.metadata!.namespace).toBe(NS);
+    expect(grants(role, "leases", "get", LEASE_NAME)).toBe(true);
+    expect(grants(role, "leases", "update", LEASE_NAME)).toBe(true);
+    expect(grants(role, "leases", "create")).toBe(true);
+    expect(grants(role, "secrets", "get", config.webhook!.secret)).toBe(true);
+    expect(grants(role, "secrets", "update", config.webhook!.secret)).toBe(true);
+    const vwc = config.webhook!.configuration;
+    expect(grants(clusterRole, "validatingwebhookconfigurations", "patch", vwc)).toBe(true);
+    expect(grants(clusterRole, "validatingwebhookconfigurations", "patch", "other")).toBe(false);
+  });
+
+  it("grants only what the enabled parts use", async () => {
+    const objects = await render([
+      "webhook.tls.mode=cert-manager",
+      "issuer.enabled=false",
+      "leaderElection.enabled=false",
+      "replicaCount=1",
+    ]);
+    const clusterRole = rulesOf(objects, "ClusterRole");
+    expect(find(objects, "Role")).toBeUndefined();
+    expect(grants(clusterRole, "validatingwebhookconfigurations", "get", "latticeguard")).toBe(
+      false,
+    );
+    expect(grants(clusterRole, "tokenreviews", "create")).toBe(false);
+    expect(grants(clusterRole, "pods", "get")).toBe(false);
+    expect(grants(clusterRole, "pods", "watch")).toBe(true);
+  });
+});
+
+describe("the CRDs", () => {
+  it("are those of crds/, kept on uninstall", async () => {
+    const objects = await render();
+    for (const file of [
+      "latticeguard.dev_cryptopolicies.yaml",
+      "latticeguard.dev_mcpservers.yaml",
+    ]) {
+      const want = parse(
+        await readFile(join(repoRoot, "crds", file), "utf8"),
+      ) as V1CustomResourceDefinition;
+      const got = find<V1CustomResourceDefinition>(
+        objects,
+        "CustomResourceDefinition",
+        want.metadata!.name,
+      )!;
+      expect(got.spec).toEqual(want.spec);
+      expect(got.metadata!.labels).toMatchObject(want.metadata!.labels!);
+      expect(got.metadata!.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
+    }
+  });
+
+  it.each([
+    ["crds.keep=false", 2],
+    ["crds.enabled=false", 0],
+  ])("follow %s", async (set, count) => {
+    const crds = (await render([set])).filter((o) => o.kind === "CustomResourceDefinition");
+    expect(crds).toHaveLength(count);
+    for (const crd of crds) expect(crd.metadata!.annotations).toBeUndefined();
+  });
+});
+
+describe("every toggle on", () => {
+  const all = [
+    "serviceMonitor.enabled=true",
+    "prometheusRule.enabled=true",
+    "grafanaDashboard.enabled=true",
+    "defaultPolicy.enabled=true",
+    "webhook.tls.mode=cert-manager",
+    "podDisruptionBudget.enabled=true",
+  ];
+
+  it("renders the monitoring objects, the default policy and cert-manager's", async () => {
+    const objects = await render(all);
+    for (const kind of [
+      "ServiceMonitor",
+      "PrometheusRule",
+      "CryptoPolicy",
+      "Certificate",
+      "Issuer",
+    ])
+      expect(find(objects, kind), kind).toBeDefined();
+    expect(find(objects, "PodDisruptionBudget")).toBeDefined();
+  });
+
+  it("ships the rules file and the dashboard verbatim", async () => {
+    const objects = await render(all);
+    const rules = parse(
+      await readFile(join(chart, "files/prometheus-rules.yaml"), "utf8"),
+    ) as object;
+    expect(find<KubernetesObject & { spec: object }>(objects, "PrometheusRule")!.spec).toEqual(
+      rules,
+    );
+    const dashboard = find<V1ConfigMap>(objects, "ConfigMap", "latticeguard-dashboard")!;
+    expect(dashboard.metadata!.labels).toMatchObject({ grafana_dashboard: "1" });
+    const json = await readFile(join(chart, "files/grafana-dashboard.json"), "utf8");
+    expect(JSON.parse(dashboard.data!["latticeguard.json"]!)).toEqual(JSON.parse(json));
+  });
+
+  it("creates the sample baseline policy after install, once its CRD exists", async () => {
+    const policy = find<KubernetesObject & { spec: object }>(await render(all), "CryptoPolicy")!;
+    const samples = parseAllDocuments(
+      await readFile(join(repoRoot, "config/samples/cryptopolicy.yaml"), "utf8"),
+    ).map((d) => d.toJS() as KubernetesObject & { spec: object });
+    expect(policy.metadata!.name).toBe("baseline");
+    expect(policy.spec).toEqual(samples.find((s) => s.metadata!.name === "baseline")!.spec);
+    expect(policy.metadata!.annotations).toMatchObject({
+      "helm.sh/hook": "post-install,post-upgrade",
+    });
+  });
+
+  it("scrapes the metrics Service with LatticeGuard's own namespace label", async () => {
+    const objects = await render(all);
+    const monitor = find<
+      KubernetesObject & { spec: { selector: { matchLabels: object }; endpoints: object[] } }
+    >(objects, "ServiceMonitor")!;
+    const metrics = find<V1Service>(objects, "Service", "latticeguard-metrics")!;
+    expect(metrics.metadata!.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.endpoints).toEqual([
+      expect.objectContaining({ port: metrics.spec!.ports![0]!.name, honorLabels: true }),
+    ]);
+  });
+});
+
+describe("other choices", () => {
+  it.each([
+    ["replicaCount=1", (o: KubernetesObject[]) => find(o, "PodDisruptionBudget") === undefined],
+    [
+      "image.digest=sha256:" + "a".repeat(64),
+      (o: KubernetesObject[]) =>
+        find<V1Deployment>(o, "Deployment")!.spec!.template.spec!.containers[0]!.image ===
+        `ghcr.io/latticeguard/latticeguard@sha256:${"a".repeat(64)}`,
+    ],
+    [
+      "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=pool",
+      (o: KubernetesObject[]) =>
+        Object.keys(find<V1Deployment>(o, "Deployment")!.spec!.template.spec!.affinity!).join() ===
+        "nodeAffinity",
+    ],
+    [
+      "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+      (o: KubernetesObject[]) => {
+        const [constraint] = find<V1Deployment>(o, "Deployment")!.spec!.template.spec!
+          .topologySpreadConstraints!;
+        return (
+          constraint?.labelSelector?.matchLabels?.["app.kubernetes.io/component"] === "operator"
+        );
+      },
+    ],
+  ])("%s", async (set, holds) => {
+    expect(holds(await render([set]))).toBe(true);
+  });
+});
+
+describe("wrong values", () => {
+  it.each([
+    ["logLevel=loud", "at '/logLevel': value must be one of"],
+    ["replicas=2", "additional properties 'replicas' not allowed"],
+    ["replicaCount=two", "at '/replicaCount': got string, want integer"],
+    ["webhook.tls.moed=manual", "at '/webhook/tls': additional properties 'moed' not allowed"],
+    ["webhook.tls.mode=manual", "at '/webhook/tls/mode': value must be one of"],
+    ["cryptoBackend=fast", "at '/cryptoBackend': value must be one of"],
+    ["trustAnchor.algorithm=ML-DSA-99", "at '/trustAnchor/algorithm': value must be one of"],
+    ["trustAnchor.lifetime=30d", "at '/trustAnchor/lifetime': '30d' does not match pattern"],
+    ["serviceMonitor.interval=often", "at '/serviceMonitor/interval'"],
+  ])("%s fails helm template, naming the value", async (set, message) => {
+    const { code, stderr } = await helm(["template", "latticeguard", chart, "--set", set]);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("values don't meet the specifications of the schema");
+    expect(stderr).toContain(message);
+  });
+});
