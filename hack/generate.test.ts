@@ -1,6 +1,6 @@
 /**
- * `make verify` must fail when a committed CRD or the generated types disagree with the schemas. These
- * tests run the real generator in a scratch copy of the files it reads and writes.
+ * `make verify` must fail when a committed CRD (in `crds/` or the chart), or the generated types disagree
+ * with the schemas. These tests run the real generator in a scratch copy of the files it reads and writes.
  */
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
@@ -15,7 +15,15 @@ let scratch: string;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "latticeguard-generate-"));
-  for (const path of ["hack", "operator/api", "crds", "package.json"]) {
+  for (const path of [
+    "hack",
+    "operator/api",
+    "crds",
+    "charts/latticeguard/templates/crds",
+    "config/samples",
+    "docs",
+    "package.json",
+  ]) {
     await cp(join(repoRoot, path), join(scratch, path), { recursive: true });
   }
   await symlink(join(repoRoot, "node_modules"), join(scratch, "node_modules"));
@@ -52,6 +60,14 @@ describe("hack/generate.ts --verify", () => {
       (t: string) => t.replace("minimum: 1\n", "minimum: 0\n"),
     ],
     ["operator/api/types.generated.ts", (t: string) => t.replace("ttl: string;", "ttl?: string;")],
+    [
+      "charts/latticeguard/templates/crds/latticeguard.dev_mcpservers.yaml",
+      (t: string) => t.replace("- sse", "- websocket"),
+    ],
+    [
+      "charts/latticeguard/templates/crds/latticeguard.dev_cryptopolicies.yaml",
+      (t: string) => t.replace("helm.sh/resource-policy: keep", "helm.sh/resource-policy: delete"),
+    ],
   ])("fails when %s disagrees with the schemas", async (path, change) => {
     const restore = await edit(path, change);
     try {
@@ -70,7 +86,10 @@ describe("hack/generate.ts --verify", () => {
     try {
       const { code, stderr } = await verify();
       expect(code).toBe(1);
-      expect(stderr).toContain("crds/latticeguard.dev_mcpservers.yaml is out of date");
+      expect(stderr).toMatch(/^crds\/latticeguard.dev_mcpservers.yaml is out of date/m);
+      expect(stderr).toContain(
+        "charts/latticeguard/templates/crds/latticeguard.dev_mcpservers.yaml is out of date",
+      );
       expect(stderr).toContain("operator/api/types.generated.ts is out of date");
     } finally {
       await restore();

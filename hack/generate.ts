@@ -1,11 +1,13 @@
 /**
- * Generates the CRDs in `crds/` and the TypeScript types in `operator/api/types.generated.ts` from the
- * schemas in `operator/api/*.schema.ts`, their one source of truth.
+ * Generates the CRDs in `crds/`, the same CRDs as Helm chart templates in
+ * `charts/latticeguard/templates/crds/`, the TypeScript types in `operator/api/types.generated.ts` and the
+ * API reference `docs/api.md` from the schemas in `operator/api/*.schema.ts`, their one source of truth.
  *
  *   node hack/generate.ts            # write the files
  *   node hack/generate.ts --verify   # exit 1 if a committed file differs from what would be written
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile, type JSONSchema } from "json-schema-to-typescript";
 import { stringify } from "yaml";
@@ -13,6 +15,8 @@ import { toCustomResourceDefinition, type CustomResource } from "../operator/api
 import { cryptoPolicy } from "../operator/api/cryptopolicy.schema.ts";
 import { mcpServer } from "../operator/api/mcpserver.schema.ts";
 import type { Schema } from "../operator/api/schema-kit.ts";
+import { renderApiDocs } from "./api-docs.ts";
+import { chartCrdTemplate } from "./chart-crds.ts";
 import {
   KEM_ALGORITHMS,
   KEY_EXCHANGE_GROUPS,
@@ -116,9 +120,22 @@ function crdFile(kind: CustomResource): string {
   return `# ${banner}\n${stringify(toCustomResourceDefinition(kind), { lineWidth: 0 })}`;
 }
 
+/** The chart's template of a CRD: the object in `crds/`, rendered only with `crds.enabled`. */
+function chartCrdFile(kind: CustomResource): string {
+  return chartCrdTemplate(toCustomResourceDefinition(kind), banner);
+}
+
 const outputs = new Map<string, () => Promise<string> | string>([
   ["operator/api/types.generated.ts", typesFile],
   ...kinds.map((k) => [`crds/latticeguard.dev_${k.plural}.yaml`, () => crdFile(k)] as const),
+  ...kinds.map(
+    (k) =>
+      [
+        `charts/latticeguard/templates/crds/latticeguard.dev_${k.plural}.yaml`,
+        () => chartCrdFile(k),
+      ] as const,
+  ),
+  ["docs/api.md", renderApiDocs],
 ]);
 
 const verify = process.argv.includes("--verify");
@@ -131,6 +148,7 @@ for (const [path, make] of outputs) {
     console.error(`${path} is out of date with operator/api/*.schema.ts: run 'make generate'`);
     stale++;
   } else {
+    await mkdir(dirname(root + path), { recursive: true });
     await writeFile(root + path, want);
     console.log(`wrote ${path}`);
   }

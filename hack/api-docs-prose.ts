@@ -1,0 +1,294 @@
+/**
+ * The hand-written half of `docs/api.md`: what the schemas cannot say (the effective policy, conditions
+ * and their reasons, the objects an MCPServer owns, rotation, annotations, algorithms). Names come from
+ * the code where the code has them (annotations, algorithms, security categories), so a renamed constant
+ * changes the reference with it; `hack/api-docs.test.ts` checks the condition reasons against the
+ * controllers' own condition functions.
+ *
+ * @example
+ * [INTRO, annotationsSection(), algorithmsSection()].join("\n\n");
+ */
+import {
+  KEM_ALGORITHMS,
+  KEY_EXCHANGE_GROUPS,
+  SECURITY_CATEGORY,
+  SIGNATURE_ALGORITHMS,
+} from "../operator/api/algorithms.ts";
+import {
+  LOCKDOWN_ANNOTATION,
+  LOCKDOWN_HANDLED_ANNOTATION,
+  MCP_PORT_ANNOTATION,
+  TRANSPORT_ANNOTATION,
+} from "../operator/api/annotations.ts";
+import { code, markdownTable } from "./markdown.ts";
+
+/**
+ * Hand-written text around one kind's generated tables: an introduction, the conditions, further
+ * sections, and the file in `config/samples/` shown as its example.
+ *
+ * @example
+ * const prose: KindProse = { intro: "…", conditions: markdownTable(…), sections: [], sample: "mcpserver.yaml" };
+ */
+export interface KindProse {
+  intro: string;
+  conditions: string;
+  sections: string[];
+  sample: string;
+}
+
+/**
+ * What the CryptoPolicy section says besides its fields.
+ *
+ * @example
+ * kindSection(cryptoPolicy, CRYPTO_POLICY_PROSE);
+ */
+export const CRYPTO_POLICY_PROSE: KindProse = {
+  intro:
+    "A namespace's **effective policy** merges every CryptoPolicy whose `namespaceSelector` selects it, " +
+    "and the strictest wins: allowed key-exchange groups and algorithms are intersected (in the preference " +
+    "order of the first policy by name) and filtered by the highest `minimumSecurityCategory`; " +
+    "`rotationPeriod`, `gracePeriod` and `ttl` take the shortest value; `enforcement` the strongest mode " +
+    "(`Enforce` over `Warn` over `Audit`). Where no CryptoPolicy selects a namespace, the defaults below " +
+    "apply in `Audit` mode. An empty intersection is a **conflict**: it is reported on the policies " +
+    "(`Conflicting=True`) and on the MCPServers of that namespace (`PolicyCompliant=False`), and " +
+    "admission treats the namespace as violating its policy.",
+  conditions: markdownTable(
+    ["Type", "Status", "Reason", "Meaning"],
+    [
+      [
+        "`Ready`",
+        "True",
+        "`InForce`",
+        "The policy is in force and conflicts with no other policy.",
+      ],
+      [
+        "`Ready`",
+        "False",
+        "`PolicyConflict`",
+        "In at least one namespace, this policy and others together allow nothing for a list.",
+      ],
+      ["`Conflicting`", "False", "`NoConflict`", "No namespace's policies conflict."],
+      [
+        "`Conflicting`",
+        "True",
+        "`EmptyIntersection`",
+        "The message names up to five namespaces, the policies involved and the empty lists " +
+          "(`spec.transport.keyExchange`, `spec.kem.algorithms`, `spec.identity.algorithms`). A " +
+          "`PolicyConflict` Warning Event is recorded when the condition turns True.",
+      ],
+    ],
+  ),
+  sections: [
+    "### Coverage",
+    "`status.coverage` is an impact preview: before switching a policy to `Enforce`, compare " +
+      "`mcpServers` with `compliantMCPServers` and `pods` with `compliantPods` (the `Servers` and " +
+      "`Compliant` columns of `kubectl get cryptopolicies`). A server complies when its spec asks for " +
+      "nothing the effective policy forbids; a pod complies when it has post-quantum transport (an " +
+      "MCPServer covers it and its `latticeguard.dev/transport` annotation names an allowed group).",
+  ],
+  sample: "cryptopolicy.yaml",
+};
+
+/**
+ * What the MCPServer section says besides its fields.
+ *
+ * @example
+ * kindSection(mcpServer, MCP_SERVER_PROSE);
+ */
+export const MCP_SERVER_PROSE: KindProse = {
+  intro:
+    "LatticeGuard owns two objects per MCPServer, in its namespace, deleted with it (owner references):\n\n" +
+    markdownTable(
+      ["Object", "Holds"],
+      [
+        [
+          "Secret `<name>-kem`",
+          "The keyring: `keyring.json` (key ids, algorithms, states, times) and one entry per key with " +
+            "its private seed (active, next and retiring keys).",
+        ],
+        [
+          "ConfigMap `<name>-kem-public`",
+          "`keys.json`: each public key with its key id (`mlkem768-` and 16 hex digits of SHA3-256 of " +
+            "the key, for example), algorithm, HPKE KEM id, state, `notBefore` and `notAfter`.",
+        ],
+      ],
+    ) +
+    "\n\nThe trust bundle ConfigMap (`latticeguard-trust-bundle` by default, key `bundle.pem`) is copied " +
+    "into every namespace that has an MCPServer.",
+  conditions:
+    markdownTable(
+      ["Type", "Status", "Reason", "Meaning"],
+      [
+        ["`Ready`", "True", "`Ready`", "Keys are rotating under a satisfied policy."],
+        [
+          "`Ready`",
+          "False",
+          "`NoActiveKey`, `RekeyPending`, `KEMAlgorithmNotAllowed`, `IdentityAlgorithmNotAllowed`, " +
+            "`PolicyConflict`",
+          "The reason and message of the first of `KeysReady` and `PolicyCompliant` that is not True.",
+        ],
+        ["`KeysReady`", "True", "`KeysRotating`", "The active key rotates on schedule."],
+        [
+          "`KeysReady`",
+          "False",
+          "`NoActiveKey`",
+          "No active KEM key yet (the server was just created).",
+        ],
+        [
+          "`KeysReady`",
+          "False",
+          "`RekeyPending`",
+          "The policy no longer allows the active key's algorithm; the replacement waits for the " +
+            "cluster-wide re-key rate limit (`--rekey-rate`, `--rekey-burst`).",
+        ],
+        [
+          "`PolicyCompliant`",
+          "True",
+          "`Compliant`",
+          "The server's cryptography is allowed by its policy.",
+        ],
+        [
+          "`PolicyCompliant`",
+          "False",
+          "`KEMAlgorithmNotAllowed`",
+          "`spec.kem.algorithm` is not allowed by the effective policy; the policy's preferred KEM is used.",
+        ],
+        [
+          "`PolicyCompliant`",
+          "False",
+          "`IdentityAlgorithmNotAllowed`",
+          "`spec.identity.algorithm` is not allowed by the effective policy.",
+        ],
+        [
+          "`PolicyCompliant`",
+          "False",
+          "`PolicyConflict`",
+          "The CryptoPolicies that select the namespace allow nothing together; keys keep rotating on " +
+            "their current algorithm.",
+        ],
+        [
+          "`IdentityReady`",
+          "True",
+          "`IdentityIssued`",
+          "A pod holds an unexpired workload identity (from `status.identity.lastIssuedNotAfter`).",
+        ],
+        [
+          "`IdentityReady`",
+          "False",
+          "`NoIdentityIssued`",
+          "No pod has been issued an identity yet.",
+        ],
+        [
+          "`IdentityReady`",
+          "False",
+          "`IdentityExpired`",
+          "The last identity issued has expired: check that the pods' agent runs.",
+        ],
+      ],
+    ) +
+    "\n\n`IdentityReady` is informational: it does not count towards `Ready`, since a server may have no " +
+    "pods yet.",
+  sections: [
+    "### Key rotation",
+    "Halfway through the active key's `rotationPeriod` the next key is generated and published " +
+      "(`status.kem.nextKeyId`); at the end of the period it becomes active and the old key retires " +
+      "(`status.kem.retiringKeyId`); the retired key's private half is kept for `gracePeriod`, then " +
+      "deleted. A key whose algorithm the policy no longer allows is replaced at once, limited " +
+      "cluster-wide by `--rekey-rate`/`--rekey-burst`. A new value of the `latticeguard.dev/lockdown` " +
+      "annotation replaces the active key at once and deletes every other key, with no grace period.",
+  ],
+  sample: "mcpserver.yaml",
+};
+
+/**
+ * The annotations that are part of the API, from `operator/api/annotations.ts`.
+ *
+ * @example
+ * annotationsSection().startsWith("## Annotations"); // true
+ */
+export function annotationsSection(): string {
+  return [
+    "## Annotations",
+    markdownTable(
+      ["Annotation", "On", "Meaning"],
+      [
+        [
+          code(TRANSPORT_ANNOTATION),
+          "Pod (or pod template)",
+          "The TLS 1.3 key-exchange group the pod's MCP endpoint uses, by IANA name. The pod has " +
+            "post-quantum transport when an MCPServer covers it and its namespace's effective policy " +
+            "allows this group.",
+        ],
+        [
+          code(MCP_PORT_ANNOTATION),
+          "Pod (or pod template)",
+          "Marks the pod as exposing an MCP endpoint on this port (name or number), besides pods an " +
+            "MCPServer selects and containers with a port named `mcp` or `mcp-*`.",
+        ],
+        [
+          code(LOCKDOWN_ANNOTATION),
+          "MCPServer",
+          "Any new value replaces the active KEM key at once and deletes every other key, with no grace " +
+            "period. Use a fresh value each time: " +
+            "`kubectl annotate mcpserver <name> latticeguard.dev/lockdown=$(date +%s) --overwrite`.",
+        ],
+        [
+          code(LOCKDOWN_HANDLED_ANNOTATION),
+          "Secret `<name>-kem`",
+          "Written by LatticeGuard: the lockdown value already acted on, so a restart never repeats a " +
+            "lockdown. Do not edit.",
+        ],
+      ],
+    ),
+  ].join("\n\n");
+}
+
+/**
+ * Every algorithm and key-exchange group with its NIST category, from `operator/api/algorithms.ts`.
+ *
+ * @example
+ * algorithmsSection().includes("| `ML-KEM-768`"); // true
+ */
+export function algorithmsSection(): string {
+  const row = (kind: string) => (name: string) => [
+    code(name),
+    kind,
+    String(SECURITY_CATEGORY[name as keyof typeof SECURITY_CATEGORY]),
+  ];
+  return [
+    "## Algorithms",
+    "Algorithms go by the standards' own names and TLS groups by their IANA names. " +
+      "`minimumSecurityCategory` compares against the NIST category each claims (a hybrid counts its " +
+      "post-quantum part):",
+    markdownTable(
+      ["Name", "Used for", "NIST category"],
+      [
+        ...KEM_ALGORITHMS.map(
+          row("KEM (`spec.kem`): FIPS 203 ML-KEM; X-Wing is ML-KEM-768 + X25519"),
+        ),
+        ...SIGNATURE_ALGORITHMS.map(row("workload identities (`spec.identity`): FIPS 204 ML-DSA")),
+        ...KEY_EXCHANGE_GROUPS.map(row("TLS 1.3 key exchange (`spec.transport.keyExchange`)")),
+      ],
+    ),
+  ].join("\n\n");
+}
+
+/**
+ * The reference's title, banner and introduction.
+ *
+ * @example
+ * INTRO.startsWith("# API reference"); // true
+ */
+export const INTRO = [
+  "# API reference",
+  "<!-- Generated by hack/api-docs.ts from operator/api/*.schema.ts. Do not edit; run `make generate`. -->",
+  `LatticeGuard's API is the group \`latticeguard.dev\`, version \`v1alpha1\`, with two kinds: ` +
+    "**CryptoPolicy** (cluster-scoped) declares what cryptography is acceptable, and where; **MCPServer** " +
+    "(namespaced) describes one MCP server and the pods that serve it. Both are in the `latticeguard` " +
+    "category (`kubectl get latticeguard -A` lists every LatticeGuard object), and `kubectl explain` " +
+    "prints every field's description (`kubectl explain cryptopolicy.spec.kem`).",
+  "See also [operations](operations.md), [metrics, Events and alerts](metrics.md) and the " +
+    "[security model](security-model.md).",
+  "- [CryptoPolicy](#cryptopolicy)\n- [MCPServer](#mcpserver)\n- [Annotations](#annotations)\n" +
+    "- [Algorithms](#algorithms)",
+].join("\n\n");
