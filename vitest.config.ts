@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["operator/**/*.test.ts", "webhook/**/*.test.ts", "hack/**/*.test.ts"],
+          include: [
+            "operator/**/*.test.ts",
+            "webhook/**/*.test.ts",
+            "hack/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+          ],
         },
       },
       {
