@@ -37,7 +37,14 @@ afterAll(() => {
 
 /** Starts an operator; resolves once its HTTP endpoints listen. Stopped after the test file at the latest. */
 export async function startOperatorProcess(
-  options: { namespace?: string; leaseSeconds?: number; extraArgs?: string[] } = {},
+  options: {
+    namespace?: string;
+    leaseSeconds?: number;
+    /** Default: the shared control plane's admin kubeconfig. */
+    kubeconfig?: string;
+    /** Appended last, so they override the defaults above. */
+    extraArgs?: string[];
+  } = {},
 ): Promise<OperatorProcess> {
   const lease = options.leaseSeconds ?? 4;
   if (lease < 3)
@@ -47,7 +54,7 @@ export async function startOperatorProcess(
   const args = [
     "operator/bin/latticeguard.mjs",
     "operator",
-    `--kubeconfig=${kubeconfigPath()}`,
+    `--kubeconfig=${options.kubeconfig ?? kubeconfigPath()}`,
     `--namespace=${options.namespace ?? "latticeguard-system"}`,
     "--metrics-bind-address=127.0.0.1:0",
     `--leader-election-lease-duration=${lease}s`,

@@ -1,0 +1,444 @@
+/**
+ * The Helm chart, proven in a real API server of its own (a dedicated control plane: the chart installs
+ * the CRDs and a cluster-wide webhook, which the shared one must not get):
+ *
+ * - `helm install` succeeds and creates what it should;
+ * - the operator, run here with the chart's own arguments and a TokenRequest token for the chart's
+ *   ServiceAccount, does its whole job: it patches the chart's webhook configuration, rotates keys,
+ *   answers the API server's admission calls through the chart's Service, and issues an identity — and
+ *   logs no request that RBAC refused;
+ * - what the chart does not grant is refused;
+ * - a real Prometheus scraping the operator sees the rotations;
+ * - promtool accepts the chart's alerting rules and their unit tests pass.
+ *
+ * There is no kube-proxy or kubelet here: the API server reaches the webhook Service through an
+ * EndpointSlice that points at this machine's own address (`--enable-aggregator-routing`).
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  AdmissionregistrationV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  PolicyV1Api,
+  type V1Deployment,
+} from "@kubernetes/client-node";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { stringify } from "yaml";
+import { startControlPlane, type ControlPlane } from "../../hack/control-plane.ts";
+import { helm, kubectl, tryKubectl } from "../../hack/kubectl.ts";
+import { repoRoot } from "../../hack/tools.ts";
+import { runAgent } from "../../operator/agent/agent.ts";
+import type { CheckedIdentity } from "../../operator/agent/answer.ts";
+import { GROUP, VERSION } from "../../operator/api/crd.ts";
+import type { MCPServer } from "../../operator/api/types.generated.ts";
+import { DEFAULT_AUDIENCE } from "../../operator/identity/issuer.ts";
+import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
+import { startPrometheus, type RunningPrometheus } from "./prometheus.ts";
+
+const run = promisify(execFile);
+const CHART = join(repoRoot, "charts/latticeguard");
+const NAMESPACE = "latticeguard-system";
+const poll = { timeout: 60_000, interval: 250 };
+
+let cp: ControlPlane;
+let admin: KubeConfig;
+let deployment: V1Deployment;
+let operator: OperatorProcess;
+let operatorKubeconfig: string;
+let prometheus: RunningPrometheus | undefined;
+
+/** This machine's first non-loopback IPv4 address: an EndpointSlice may not point at loopback. */
+function hostAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+  if (!address) throw new Error("the chart test needs a non-loopback IPv4 address on this machine");
+  return address;
+}
+
+/** A kubeconfig that authenticates with `token` against the dedicated control plane. */
+async function tokenKubeconfig(token: string): Promise<string> {
+  const path = join(cp.dir, `sa-${Date.now()}.kubeconfig`);
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "local",
+        cluster: {
+          server: cp.server,
+          "certificate-authority-data": Buffer.from(cp.caPem).toString("base64"),
+        },
+      },
+    ],
+    users: [{ name: "sa", user: { token } }],
+    contexts: [{ name: "sa", context: { cluster: "local", user: "sa" } }],
+    "current-context": "sa",
+  };
+  await writeFile(path, stringify(config), { mode: 0o600 });
+  return path;
+}
+
+beforeAll(async () => {
+  cp = await startControlPlane({ log: () => undefined });
+  admin = new KubeConfig();
+  admin.loadFromFile(cp.kubeconfigPath);
+  await helm(cp.kubeconfigPath, [
+    "install",
+    "latticeguard",
+    CHART,
+    `--namespace=${NAMESPACE}`,
+    "--create-namespace",
+    "--set=grafanaDashboard.enabled=true",
+  ]);
+  const apps = admin.makeApiClient(AppsV1Api);
+  deployment = await apps.readNamespacedDeployment({ name: "latticeguard", namespace: NAMESPACE });
+}, 180_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await prometheus?.stop();
+  await cp?.stop();
+});
+
+describe("helm install", () => {
+  it("installs the CRDs, established and kept on uninstall", async () => {
+    for (const crd of ["mcpservers", "cryptopolicies"]) {
+      const out = await kubectl(cp.kubeconfigPath, ["get", "crd", `${crd}.${GROUP}`, "-o", "json"]);
+      const object = JSON.parse(out) as {
+        metadata: { annotations?: Record<string, string> };
+        status: { conditions: { type: string; status: string }[] };
+      };
+      expect(object.metadata.annotations?.["helm.sh/resource-policy"]).toBe("keep");
+      expect(object.status.conditions).toContainEqual(
+        expect.objectContaining({ type: "Established", status: "True" }),
+      );
+    }
+  });
+
+  it("creates a restricted, highly available Deployment", () => {
+    const spec = deployment.spec!;
+    expect(spec.replicas).toBe(2);
+    const pod = spec.template.spec!;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    const container = pod.containers[0]!;
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container.livenessProbe?.httpGet?.path).toBe("/healthz");
+    expect(container.readinessProbe?.httpGet?.path).toBe("/readyz");
+    expect(container.args?.[0]).toBe("operator");
+    expect(pod.affinity?.podAntiAffinity).toBeDefined();
+    expect(container.resources?.requests).toBeDefined();
+  });
+
+  it("creates the Services, the PodDisruptionBudget, the webhook configuration and the dashboard", async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const services = await core.listNamespacedService({ namespace: NAMESPACE });
+    expect(services.items.map((s) => s.metadata!.name).sort()).toEqual([
+      "latticeguard-issuer",
+      "latticeguard-metrics",
+      "latticeguard-webhook",
+    ]);
+    const pdbs = await admin
+      .makeApiClient(PolicyV1Api)
+      .listNamespacedPodDisruptionBudget({ namespace: NAMESPACE });
+    expect(pdbs.items).toHaveLength(1);
+    const vwc = await admin
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readValidatingWebhookConfiguration({ name: "latticeguard" });
+    expect(vwc.webhooks?.map((w) => w.name)).toEqual([
+      "pods.latticeguard.dev",
+      "mcpservers.latticeguard.dev",
+      "cryptopolicies.latticeguard.dev",
+    ]);
+    for (const webhook of vwc.webhooks ?? []) {
+      expect(webhook.clientConfig.service).toMatchObject({
+        namespace: NAMESPACE,
+        name: "latticeguard-webhook",
+      });
+      expect(webhook.failurePolicy).toBe("Fail");
+    }
+    const dashboards = await core.listConfigMapForAllNamespaces({
+      labelSelector: "grafana_dashboard=1",
+    });
+    expect(dashboards.items).toHaveLength(1);
+  });
+});
+
+describe("the operator with the chart's ServiceAccount", () => {
+  beforeAll(async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const serviceAccount = deployment.spec!.template.spec!.serviceAccountName!;
+    const request = await core.createNamespacedServiceAccountToken({
+      name: serviceAccount,
+      namespace: NAMESPACE,
+      body: { spec: { expirationSeconds: 3600 } },
+    });
+    operatorKubeconfig = await tokenKubeconfig(request.status!.token!);
+    // The chart's own arguments; only where things listen differs from a pod.
+    const chartArgs = deployment.spec!.template.spec!.containers[0]!.args!.slice(1);
+    operator = await startOperatorProcess({
+      kubeconfig: operatorKubeconfig,
+      namespace: NAMESPACE,
+      extraArgs: [
+        ...chartArgs.filter((a) => !a.startsWith("--namespace")),
+        "--metrics-bind-address=127.0.0.1:0",
+        `--webhook-bind-address=${hostAddress()}:0`,
+        "--issuer-bind-address=127.0.0.1:0",
+      ],
+    });
+    const started = operator.logs.find((l) => l.msg === "Started operator")!;
+    // What the endpoints controller would write for a ready operator pod.
+    await admin.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
+      namespace: NAMESPACE,
+      body: {
+        metadata: {
+          name: "latticeguard-webhook-local",
+          labels: { "kubernetes.io/service-name": "latticeguard-webhook" },
+        },
+        addressType: "IPv4",
+        ports: [{ name: "https", port: started.webhookPort as number, protocol: "TCP" }],
+        endpoints: [{ addresses: [hostAddress()], conditions: { ready: true } }],
+      },
+    });
+    await vi.waitFor(() => expect(operator.leading()).toBe(true), poll);
+  }, 120_000);
+
+  it("keeps the chart's webhook configuration's caBundle current", async () => {
+    const api = admin.makeApiClient(AdmissionregistrationV1Api);
+    await vi.waitFor(async () => {
+      const vwc = await api.readValidatingWebhookConfiguration({ name: "latticeguard" });
+      for (const webhook of vwc.webhooks ?? [])
+        expect(Buffer.from(webhook.clientConfig.caBundle ?? "", "base64").toString()).toContain(
+          "BEGIN CERTIFICATE",
+        );
+    }, poll);
+  });
+
+  it("rotates the keys of the quick start's MCPServers", async () => {
+    await kubectl(cp.kubeconfigPath, ["apply", "-f", join(repoRoot, "config/samples")]);
+    await kubectl(
+      cp.kubeconfigPath,
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "CryptoPolicy",
+        metadata: { name: "chart-fast-rotation" },
+        spec: {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mcp-demo" } },
+          kem: { rotationPeriod: "4s", gracePeriod: "1s" },
+        },
+      }),
+    );
+    const custom = admin.makeApiClient(CustomObjectsApi);
+    const read = async (name: string) =>
+      (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: "mcpservers",
+        namespace: "mcp-demo",
+        name,
+      })) as MCPServer;
+    const first = await vi.waitFor(async () => {
+      const server = await read("weather");
+      const ready = server.status?.conditions?.find((c) => c.type === "KeysReady");
+      expect(ready?.status).toBe("True");
+      return server.status!.kem!.activeKeyId;
+    }, poll);
+    await vi.waitFor(async () => {
+      expect((await read("weather")).status?.kem?.activeKeyId).not.toBe(first);
+    }, poll);
+  });
+
+  it("has the API server call its webhook through the chart's Service, and refuses a plain MCP pod", async () => {
+    const namespace = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "mcp-restricted", labels: { "latticeguard.dev/tier": "restricted" } },
+    };
+    await kubectl(cp.kubeconfigPath, ["apply", "-f", "-"], JSON.stringify(namespace));
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "plain-mcp", namespace: "mcp-restricted" },
+      spec: {
+        containers: [
+          {
+            name: "mcp",
+            image: "example.com/mcp:1",
+            ports: [{ name: "mcp", containerPort: 8443 }],
+          },
+        ],
+      },
+    };
+    // The webhook answers from its caches, which see the new namespace within moments: ask with dry
+    // runs (which admission sees, but nothing stores) until it answers, then for real.
+    const create = (...flags: string[]) =>
+      tryKubectl(cp.kubeconfigPath, ["create", "-f", "-", ...flags], JSON.stringify(pod));
+    await vi.waitFor(async () => expect((await create("--dry-run=server")).code).not.toBe(0), {
+      ...poll,
+      timeout: 20_000,
+    });
+    const result = await create();
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('The Pod "plain-mcp" is invalid');
+    expect(result.stderr).toContain(
+      "metadata.annotations[latticeguard.dev/transport]: must name the TLS 1.3 key-exchange group",
+    );
+  });
+
+  it("issues a workload identity to a pod an MCPServer selects", async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    await vi.waitFor(
+      () => core.readNamespacedServiceAccount({ name: "default", namespace: "mcp-demo" }),
+      poll,
+    );
+    await core.createNamespacedServiceAccount({
+      namespace: "mcp-demo",
+      body: { metadata: { name: "weather" } },
+    });
+    const pod = await core.createNamespacedPod({
+      namespace: "mcp-demo",
+      body: {
+        metadata: { name: "weather-0", labels: { app: "weather-mcp" } },
+        spec: {
+          serviceAccountName: "weather",
+          containers: [{ name: "mcp", image: "example.com/mcp:1" }],
+        },
+      },
+    });
+    const token = await core.createNamespacedServiceAccountToken({
+      name: "weather",
+      namespace: "mcp-demo",
+      body: {
+        spec: {
+          audiences: [DEFAULT_AUDIENCE],
+          boundObjectRef: {
+            kind: "Pod",
+            apiVersion: "v1",
+            name: "weather-0",
+            uid: pod.metadata!.uid,
+          },
+        },
+      },
+    });
+    const bundle = await vi.waitFor(async () => {
+      const cm = await core.readNamespacedConfigMap({
+        name: "latticeguard-trust-bundle",
+        namespace: "mcp-demo",
+      });
+      if (!cm.data?.["bundle.pem"]) throw new Error("no bundle yet");
+      return cm.data["bundle.pem"];
+    }, poll);
+    const dir = await mkdtemp(join(tmpdir(), "chart-agent-"));
+    await writeFile(join(dir, "token"), token.status!.token!);
+    await writeFile(join(dir, "bundle.pem"), bundle);
+    const started = operator.logs.find((l) => l.msg === "Started operator")!;
+    const stop = new AbortController();
+    const timeout = setTimeout(() => stop.abort(), 60_000);
+    let identity: CheckedIdentity | undefined;
+    await runAgent({
+      issuer: new URL(`https://127.0.0.1:${String(started.issuerPort)}`),
+      tokenFile: join(dir, "token"),
+      bundleFile: join(dir, "bundle.pem"),
+      outDir: join(dir, "identity"),
+      algorithm: "ML-DSA-65",
+      signal: stop.signal,
+      log: pino({ level: "silent" }),
+      onWritten: (written) => {
+        identity = written;
+        stop.abort();
+      },
+    });
+    clearTimeout(timeout);
+    expect(identity?.spiffeId).toBe("spiffe://cluster.local/ns/mcp-demo/sa/weather");
+  });
+
+  it("was refused nothing it needed", () => {
+    const refused = operator.logs.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)));
+    expect(refused).toEqual([]);
+  });
+});
+
+describe("what the chart does not grant", () => {
+  const refusals: [string, string[]][] = [
+    ["delete a Secret", ["delete", "secret", "latticeguard-trust-anchor", `-n=${NAMESPACE}`]],
+    ["mint a token for another ServiceAccount", ["create", "token", "default", "-n=mcp-demo"]],
+    ["create a Pod", ["run", "intruder", "--image=example.com/x:1", "-n=mcp-demo"]],
+    ["list nodes", ["get", "nodes"]],
+    [
+      "change the Deployment",
+      ["scale", "deployment/latticeguard", "--replicas=0", `-n=${NAMESPACE}`],
+    ],
+    [
+      "edit RBAC",
+      ["create", "clusterrolebinding", "escalate", "--clusterrole=cluster-admin", "--user=x"],
+    ],
+    ["delete a CryptoPolicy", ["delete", "cryptopolicy", "baseline"]],
+  ];
+  it.each(refusals)("refuses to %s", async (_, args) => {
+    const result = await tryKubectl(operatorKubeconfig, args);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/forbidden/i);
+  });
+});
+
+describe("observability", () => {
+  it("shows the rotations in a real Prometheus", async () => {
+    prometheus = await startPrometheus([`127.0.0.1:${operator.port}`]);
+    const rotations = await vi.waitFor(async () => {
+      const value = await prometheus!.query(
+        'sum(latticeguard_kem_rotations_total{namespace="mcp-demo"})',
+      );
+      expect(value).toBeGreaterThan(0);
+      return value!;
+    }, poll);
+    // Prometheus scraped what the operator counts (which only grows).
+    expect(rotations).toBeLessThanOrEqual(
+      await operator.metric("latticeguard_kem_rotations_total", { namespace: "mcp-demo" }),
+    );
+    expect(await prometheus.targetsUp()).toBe(true);
+  });
+
+  // The chart's unit tests prove the PrometheusRule and the dashboard carry exactly these files.
+  it("ships alerting rules promtool accepts, with passing rule tests", async () => {
+    const files = join(CHART, "files");
+    const check = await run("promtool", ["check", "rules", "prometheus-rules.yaml"], {
+      cwd: files,
+    });
+    expect(check.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    const tests = await run("promtool", ["test", "rules", "prometheus-rules.test.yaml"], {
+      cwd: files,
+    });
+    expect(tests.stdout).toContain("SUCCESS");
+  });
+
+  it("ships a dashboard whose every query Prometheus parses", async () => {
+    const dashboard = JSON.parse(
+      await readFile(join(CHART, "files/grafana-dashboard.json"), "utf8"),
+    ) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    expect(exprs.length).toBeGreaterThan(20);
+    const rules = exprs.map((expr, i) => ({
+      record: `dashboard:query${i}`,
+      expr: expr.replaceAll("$__rate_interval", "5m").replaceAll("$namespace", ".*"),
+    }));
+    const file = join(cp.dir, "dashboard-queries.json");
+    await writeFile(file, JSON.stringify({ groups: [{ name: "dashboard", rules }] }));
+    await run("promtool", ["check", "rules", file]);
+  });
+});
