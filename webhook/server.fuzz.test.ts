@@ -1,9 +1,9 @@
 /**
  * Bad input, fuzz-style: malformed, truncated, huge (over the body limit), mistyped and wrong-kind
  * AdmissionReviews against the real HTTPS server and admission handler. Every answer must be a
- * well-formed AdmissionReview response for the request's uid, or a 400 Status; the server must still be
- * healthy and still answer correctly afterwards. The generator is seeded, and the seed is in the test
- * name, so a failure can be replayed.
+ * well-formed AdmissionReview response for the request's uid, or a 400 Status (413 over the limit);
+ * the server must still be healthy and still answer correctly afterwards. The generator is seeded, and
+ * the seed is in the test name, so a failure can be replayed.
  */
 import { Agent } from "node:https";
 import { pino } from "pino";
@@ -171,14 +171,18 @@ describe(`bad input (seed ${SEED})`, () => {
     ).toBe(400);
   });
 
-  it("answers bodies over the limit with 400", async () => {
+  it("answers bodies over the limit with 413, and deeply nested ones with 400", async () => {
     const huge = validReview();
     (huge.request.object as { metadata: Record<string, unknown> }).metadata.annotations = {
       pad: "x".repeat(LIMIT),
     };
     const reply = await send({ port: server.port, ca, agent, body: JSON.stringify(huge) });
-    expect(reply.status).toBe(400);
-    expect(reply.json).toMatchObject({ message: `the body is larger than ${LIMIT} bytes` });
+    expect(reply.status).toBe(413);
+    expect(reply.json).toMatchObject({
+      kind: "Status",
+      code: 413,
+      message: `the body is larger than ${LIMIT} bytes`,
+    });
     const deep = "[".repeat(30_000) + "]".repeat(30_000); // under the limit, deeply nested
     expect((await send({ port: server.port, ca, agent, body: deep })).status).toBe(400);
   });

@@ -1,8 +1,18 @@
 /**
  * The webhook's HTTPS server: express, a JSON body limit, `/healthz` and `/readyz`, and one admission
  * path; nothing else. Requests are decoded and answered by the codec and the admission handler. A body
- * that is not an AdmissionReview v1 request (unparsable, truncated, over the limit, another kind) is
- * answered 400 with a Status, and the server carries on.
+ * that is not an AdmissionReview v1 request (unparsable, truncated, compressed, another kind) is answered
+ * 400 with a Status, a body over the limit 413, and the server carries on.
+ *
+ * The body limit is 3 MiB, as Kubernetes' own PodSecurity webhook has it: the API server accepts no
+ * request body over 3 MiB and etcd stores no object over 1.5 MiB, so a review (one object, or the new
+ * and old object of an UPDATE) stays under it; a larger body is not from the API server. Bodies over
+ * 256 KiB, rare from the API server, also share a 32 MiB budget (body-budget.ts; 503 with `Retry-After`
+ * when it is spent). Connections are bounded by the TLS listener (tls-server.ts): at most 512 at once,
+ * each with short handshake, header and request timeouts. So request bodies never hold more than about
+ * 160 MiB (512 × 256 KiB + 32 MiB), however many clients send whatever they like. There is no limit per
+ * client: the one legitimate client, the API server, opens a connection per admission call in flight.
+ * Only the API server needs to reach this port; a NetworkPolicy should say so.
  *
  * TLS is 1.3 only (the API server speaks it) and the key exchange prefers the post-quantum hybrid
  * groups: `X25519MLKEM768:SecP256r1MLKEM768/X25519:P-256:P-384` is OpenSSL 3.5 syntax for "a hybrid if the
@@ -19,10 +29,15 @@
  * await server.close();
  */
 import type { Server } from "node:https";
-import { listenTls } from "../operator/http/tls-server.ts";
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  listenTls,
+  type ConnectionLimits,
+} from "../operator/http/tls-server.ts";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../operator/log.ts";
 import type { Metrics } from "../operator/metrics.ts";
+import { BodyBudget, DEFAULT_BODY_BUDGET, type BodyBudgetSizes } from "./body-budget.ts";
 import { decodeReview, encodeReview, internalErrorResponse } from "./codec.ts";
 import type { CertificateSource } from "./tls/source.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./types.ts";
@@ -44,12 +59,24 @@ export const WEBHOOK_PATH = "/validate";
 export const DEFAULT_TLS_GROUPS = "X25519MLKEM768:SecP256r1MLKEM768/X25519:P-256:P-384";
 
 /**
- * Largest accepted body: an UPDATE review carries two objects of up to ~1.5 MB each.
+ * Largest accepted body: 3 MiB (see the module notes).
  *
  * @example
  * serveWebhook({ ...options, bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES });
  */
-export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+/**
+ * The webhook's connection limits: the listener's defaults (keep-alive longer than the API server's idle
+ * timeout), at most 512 connections, none per client.
+ *
+ * @example
+ * serveWebhook({ ...options, connectionLimits: { ...WEBHOOK_CONNECTION_LIMITS, maxConnections: 1024 } });
+ */
+export const WEBHOOK_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
+  ...DEFAULT_CONNECTION_LIMITS,
+  maxConnections: 512,
+};
 
 /**
  * How to serve.
@@ -68,6 +95,10 @@ export interface WebhookServerOptions {
   bodyLimitBytes?: number;
   tlsGroups?: string;
   metrics?: Pick<Metrics, "admissionReviews">;
+  /** Default {@link WEBHOOK_CONNECTION_LIMITS}. */
+  connectionLimits?: ConnectionLimits;
+  /** Default {@link DEFAULT_BODY_BUDGET}. */
+  bodyBudget?: BodyBudgetSizes;
 }
 
 /**
@@ -90,6 +121,52 @@ const status = (code: number, message: string) => ({
   message,
 });
 
+/** Counts a request that never reached a validator: undecodable, too large, or refused for now. */
+function countRefused(
+  options: WebhookServerOptions,
+  decision: "bad_request" | "too_large" | "overloaded",
+): void {
+  options.metrics?.admissionReviews.inc({ resource: "unknown", decision, mode: "none" });
+}
+
+/** Middleware that holds a body's room in the large-body budget until its answer is sent, or refuses. */
+function budgeted(options: WebhookServerOptions, limit: number) {
+  const budget = new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const declared = Number(req.headers["content-length"] ?? Number.NaN);
+    // Without a length the body may grow to the limit; over it, the parser discards it and answers 413.
+    const size = Number.isFinite(declared) ? declared : limit;
+    const release = size > limit ? () => undefined : budget.reserve(size);
+    if (release) {
+      res.once("close", release);
+      return next();
+    }
+    countRefused(options, "overloaded");
+    res.status(503).set("retry-after", "1").json(status(503, "too many large reviews at once"));
+  };
+}
+
+/** Body-parser errors and anything else thrown, as a Status: never the process. */
+function failed(options: WebhookServerOptions, limit: number) {
+  return (
+    error: { status?: number; type?: string; message?: string },
+    _req: Request,
+    res: Response,
+    _next: NextFunction,
+  ) => {
+    const fromClient = error.status !== undefined && error.status >= 400 && error.status < 500;
+    const [code, message] =
+      error.type === "entity.too.large"
+        ? [413, `the body is larger than ${limit} bytes`]
+        : fromClient
+          ? [400, `the body is not valid JSON (${error.type ?? "invalid"})`]
+          : [500, "internal error"];
+    if (code === 500) options.log.error({ err: error }, "Failed to handle a webhook request");
+    else countRefused(options, code === 413 ? "too_large" : "bad_request");
+    if (!res.headersSent) res.status(code).json(status(code, message));
+  };
+}
+
 function app(options: WebhookServerOptions): express.Express {
   const { log } = options;
   const web = express();
@@ -105,14 +182,12 @@ function app(options: WebhookServerOptions): express.Express {
       .send(ready ? "ok" : "not ready");
   });
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  web.post(WEBHOOK_PATH, express.json({ limit }), async (req: Request, res: Response) => {
+  // The API server never compresses a review: a compressed body is refused, never inflated.
+  const json = express.json({ limit, inflate: false });
+  web.post(WEBHOOK_PATH, budgeted(options, limit), json, async (req: Request, res: Response) => {
     const decoded = decodeReview(req.body);
     if (!decoded.ok) {
-      options.metrics?.admissionReviews.inc({
-        resource: "unknown",
-        decision: "bad_request",
-        mode: "none",
-      });
+      countRefused(options, "bad_request");
       log.debug({ problem: decoded.problem }, "Refused an undecodable admission review");
       res.status(400).json(status(400, decoded.problem));
       return;
@@ -123,32 +198,9 @@ function app(options: WebhookServerOptions): express.Express {
       .catch((error: unknown) => internalErrorResponse(uid, String(error)));
     res.json(encodeReview(response));
   });
-  // Body-parser errors (malformed, truncated or oversized JSON) and anything else thrown: a 400 for
-  // what the client sent, a 500 otherwise; never the process.
-  web.use(
-    (
-      error: { status?: number; type?: string; message?: string },
-      _req: Request,
-      res: Response,
-      _next: NextFunction,
-    ) => {
-      const code = error.status && error.status >= 400 && error.status < 500 ? 400 : 500;
-      const message =
-        error.type === "entity.too.large"
-          ? `the body is larger than ${limit} bytes`
-          : code === 400
-            ? `the body is not valid JSON (${error.type ?? "invalid"})`
-            : "internal error";
-      if (code === 400)
-        options.metrics?.admissionReviews.inc({
-          resource: "unknown",
-          decision: "bad_request",
-          mode: "none",
-        });
-      else log.error({ err: error }, "Failed to handle a webhook request");
-      if (!res.headersSent) res.status(code).json(status(code, message));
-    },
-  );
+  // Body-parser errors (malformed, truncated, compressed or oversized JSON): 413 for a body over the
+  // limit, 400 for anything else the client sent, 500 otherwise.
+  web.use(failed(options, limit));
   return web;
 }
 
@@ -166,5 +218,6 @@ export function serveWebhook(options: WebhookServerOptions): Promise<WebhookServ
     certificates: options.certificates,
     log: options.log,
     name: "Webhook",
+    limits: options.connectionLimits ?? WEBHOOK_CONNECTION_LIMITS,
   });
 }

@@ -14,6 +14,7 @@ import type { Metrics } from "../operator/metrics.ts";
 import { admission } from "./admit.ts";
 import { clusterViews, type ViewCaches } from "./cluster-view.ts";
 import { throttledEvents } from "./events.ts";
+import { sharedFreshReads } from "./fresh-reads.ts";
 import { serveWebhook } from "./server.ts";
 import { DirectoryCertificates } from "./tls/cert-dir.ts";
 import type { Hosts } from "./tls/certs.ts";
@@ -62,9 +63,11 @@ export interface RunningWebhook {
  */
 export async function startWebhook(options: WebhookOptions): Promise<RunningWebhook> {
   const log = options.log.child({ component: "webhook" });
+  const views = clusterViews(options.caches, options.kc);
   const handle = admission({
     validators: VALIDATORS,
-    views: clusterViews(options.caches, options.kc),
+    // Reads before a denial are shared per namespace and bounded, so reviews cannot flood the API server.
+    views: { ...views, fresh: sharedFreshReads((namespace) => views.fresh(namespace)) },
     events: options.events && throttledEvents(options.events),
     metrics: options.metrics,
     log,

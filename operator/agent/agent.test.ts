@@ -135,6 +135,28 @@ describe("runAgent", () => {
     expect(Buffer.from(keys[0]!).toString("base64")).toBe(requests[3]!.publicKey);
   });
 
+  it("waits as long as the issuer's Retry-After when that is longer than its backoff", async () => {
+    let refused = 0;
+    start({
+      random: () => 0,
+      request: (request) => {
+        if (++refused <= 1) {
+          requests.push({ token: request.token, publicKey: request.csr });
+          return Promise.reject(
+            new IssuerRefusedError(429, "RateLimited", "too many requests", 7000),
+          );
+        }
+        return issue(request);
+      },
+    });
+    await sleeping();
+    // The backoff alone would retry after 500 ms.
+    await clock.advance(7000 - 1);
+    expect(requests).toHaveLength(1);
+    await clock.advance(1);
+    await vi.waitFor(() => expect(requests).toHaveLength(2));
+  });
+
   it("writes nothing for an answer that certifies another key, and retries", async () => {
     start({
       request: (request) => issue(request, { algorithm: "ML-DSA-65", seed: new Uint8Array(32) }),

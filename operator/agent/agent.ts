@@ -1,6 +1,7 @@
 /**
  * The agent's loop: obtain an identity, write it, sleep until about two thirds of its lifetime, repeat;
- * on any failure retry with capped exponential backoff, keeping the last good files in place.
+ * on any failure retry with capped exponential backoff (or after the issuer's `Retry-After`, if that is
+ * longer), keeping the last good files in place.
  *
  * One attempt: read the projected token (again every time: the kubelet rotates it) and the mounted trust
  * bundle, make a CSR with the key of this renewal, post it, check the answer (issued for this key, chains
@@ -113,7 +114,9 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     } catch (error) {
       if (signal.aborted) break;
       failures += 1;
-      delay = retryDelay(failures, random());
+      // The backoff, or longer if the issuer asked for longer (a rate limit, an overload).
+      const asked = error instanceof IssuerRefusedError ? (error.retryAfterMs ?? 0) : 0;
+      delay = Math.max(retryDelay(failures, random()), asked);
       const reason = error instanceof IssuerRefusedError ? error.reason : undefined;
       log.warn(
         { failures, reason, retryInSeconds: Math.round(delay / 100) / 10, err: error },

@@ -6,7 +6,7 @@ import type { IssuanceOutcome } from "../identity/issuer-handle.ts";
 import { serveIssuer, type IssuerServer } from "../identity/issuer-server.ts";
 import { ServingCertificates } from "../identity/issuer-serving.ts";
 import { createAnchor, createStaticAuthority } from "../identity/issuer-static-authority.ts";
-import { IssuerRefusedError, requestIdentity } from "./client.ts";
+import { IssuerRefusedError, requestIdentity, retryAfterMs } from "./client.ts";
 
 const log = pino({ level: "silent" });
 const ANSWER = { certificate: "C", bundle: "B", spiffeId: "S", notAfter: "T" };
@@ -16,7 +16,7 @@ const servers: IssuerServer[] = [];
 let next: IssuanceOutcome;
 const seen: { authorization: string | undefined; body: unknown }[] = [];
 
-async function server(tlsGroups?: string): Promise<URL> {
+async function server(tlsGroups?: string, perSecond?: number): Promise<URL> {
   const s = await serveIssuer({
     host: "127.0.0.1",
     port: 0,
@@ -28,6 +28,7 @@ async function server(tlsGroups?: string): Promise<URL> {
     observe: () => undefined,
     log,
     tlsGroups,
+    ...(perSecond !== undefined && { limits: { perSecond, burst: 1, maxInFlight: 8 } }),
   });
   servers.push(s);
   return new URL(`https://127.0.0.1:${s.port}`);
@@ -72,6 +73,16 @@ describe("requestIdentity", () => {
     });
   });
 
+  it("reads how long a rate-limited client must wait from Retry-After", async () => {
+    next = { ok: true, answer: ANSWER, issued: {} as never };
+    const issuer = await server(undefined, 0.25);
+    await requestIdentity({ issuer, token: "a.b.c", csr: "CSR", trust });
+    const error = await requestIdentity({ issuer, token: "a.b.c", csr: "CSR", trust }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ status: 429, reason: "RateLimited", retryAfterMs: 4000 });
+  });
+
   it("refuses an answer without the expected fields", async () => {
     next = {
       ok: true,
@@ -110,5 +121,21 @@ describe("requestIdentity", () => {
     await expect(
       requestIdentity({ issuer, token: "a.b.c", csr: "CSR", trust, signal: stop.signal }),
     ).rejects.toThrow(/aborted/);
+  });
+});
+
+describe("retryAfterMs", () => {
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  it.each<[string, string | undefined, number | undefined]>([
+    ["seconds", "3", 3000],
+    ["zero seconds", "0", 0],
+    ["an HTTP date", "Thu, 01 Jan 2026 00:00:05 GMT", 5000],
+    ["a date in the past", "Wed, 31 Dec 2025 23:59:00 GMT", 0],
+    ["more than a minute, capped", "3600", 60_000],
+    ["no header", undefined, undefined],
+    ["something unreadable", "soon", undefined],
+    ["a negative number", "-5", undefined],
+  ])("reads %s", (_name, header, ms) => {
+    expect(retryAfterMs(header, now)).toBe(ms);
   });
 });

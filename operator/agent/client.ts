@@ -24,7 +24,8 @@ export interface IssuerAnswer {
 }
 
 /**
- * The issuer refused the request (a 4xx or 5xx answer with a reason).
+ * The issuer refused the request (a 4xx or 5xx answer with a reason), and when it said to come back
+ * (`Retry-After`, on `RateLimited` and `Overloaded`).
  *
  * @example
  * if (error instanceof IssuerRefusedError && error.reason === "PodNotSelected") …
@@ -32,12 +33,37 @@ export interface IssuerAnswer {
 export class IssuerRefusedError extends Error {
   readonly status: number;
   readonly reason: string;
-  constructor(status: number, reason: string, message: string) {
+  /** Milliseconds the issuer asked the client to wait before asking again, if it said. */
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, reason: string, message: string, retryAfterMs?: number) {
     super(`the issuer refused with ${status} ${reason}: ${message}`);
     this.name = "IssuerRefusedError";
     this.status = status;
     this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** The longest `Retry-After` the agent honours: its own backoff's cap. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * A `Retry-After` header (seconds, or an HTTP date) in milliseconds from `now`, at most a minute;
+ * undefined when absent or unreadable.
+ *
+ * @example
+ * retryAfterMs("2", Date.now()); // 2000
+ */
+export function retryAfterMs(header: string | undefined, now: number): number | undefined {
+  if (!header) return undefined;
+  const value = header.trim();
+  // Delay-seconds, or an HTTP-date such as "Thu, 01 Jan 2026 00:00:05 GMT".
+  const ms = /^\d+$/.test(value)
+    ? Number(value) * 1000
+    : /^[A-Z][a-z]{2}, /.test(value)
+      ? Date.parse(value) - now
+      : Number.NaN;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
 }
 
 /**
@@ -69,7 +95,7 @@ export interface IdentityRequest {
 
 const isString = (x: unknown): x is string => typeof x === "string";
 
-function decode(status: number, text: string): IssuerAnswer {
+function decode(status: number, text: string, retryAfter?: number): IssuerAnswer {
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -82,7 +108,7 @@ function decode(status: number, text: string): IssuerAnswer {
   )
     return body as unknown as IssuerAnswer;
   if (status !== 200 && isString(body.reason) && isString(body.message))
-    throw new IssuerRefusedError(status, body.reason, body.message.slice(0, 300));
+    throw new IssuerRefusedError(status, body.reason, body.message.slice(0, 300), retryAfter);
   throw new Error(`the issuer answered ${status} without the expected JSON body`);
 }
 
@@ -123,7 +149,9 @@ export function requestIdentity(options: IdentityRequest): Promise<IssuerAnswer>
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
         Promise.resolve()
-          .then(() => decode(res.statusCode ?? 0, text))
+          .then(() =>
+            decode(res.statusCode ?? 0, text, retryAfterMs(res.headers["retry-after"], Date.now())),
+          )
           .then(resolve, reject);
       });
     });

@@ -16,6 +16,7 @@ describe("parseOperatorFlags", () => {
       rekeyBurst: 20,
       workers: 4,
       logLevel: "info",
+      kubeApiTimeoutMs: 30_000,
       webhook: {
         address: { host: "0.0.0.0", port: 9443 },
         tls: "self-managed",
@@ -33,6 +34,7 @@ describe("parseOperatorFlags", () => {
         anchorAlgorithm: "ML-DSA-87",
         anchorLifetimeMs: 720 * 3_600_000,
         bundleConfigMap: "latticeguard-trust-bundle",
+        issuerLimits: { perSecond: 10, burst: 20, maxInFlight: 64 },
       },
     });
   });
@@ -58,6 +60,7 @@ describe("parseOperatorFlags", () => {
       anchorAlgorithm: "ML-DSA-65",
       anchorLifetimeMs: 7000,
       bundleConfigMap: "bundle",
+      issuerLimits: { perSecond: 10, burst: 20, maxInFlight: 64 },
     });
   });
 
@@ -103,6 +106,10 @@ describe("parseOperatorFlags", () => {
         "--rekey-burst=3",
         "--workers=8",
         "--log-level=debug",
+        "--kube-api-timeout=10s",
+        "--issuer-rate=0.5",
+        "--issuer-burst=3",
+        "--issuer-max-inflight=8",
       ],
       {},
     );
@@ -118,6 +125,8 @@ describe("parseOperatorFlags", () => {
       rekeyBurst: 3,
       workers: 8,
       logLevel: "debug",
+      kubeApiTimeoutMs: 10_000,
+      identity: { issuerLimits: { perSecond: 0.5, burst: 3, maxInFlight: 8 } },
     });
   });
 
@@ -152,6 +161,17 @@ describe("parseOperatorFlags", () => {
     [["--trust-anchor-algorithm=Dilithium5"], "--trust-anchor-algorithm: must be one of ML-DSA-44"],
     [["--trust-anchor-lifetime=soon"], "--trust-anchor-lifetime:"],
     [["--max-identity-ttl=500ms"], "--max-identity-ttl: must be at least 1s"],
+    [["--kube-api-timeout=100ms"], "--kube-api-timeout: must be at least 1s"],
+    [
+      ["--issuer-rate=0"],
+      '--issuer-rate: must be a number greater than 0 and at most 100000, got "0"',
+    ],
+    [["--issuer-rate=-1"], "--issuer-rate: must be a number greater than 0"],
+    [["--issuer-rate=fast"], "--issuer-rate: must be a number greater than 0"],
+    [["--issuer-rate=1e9"], "--issuer-rate: must be a number greater than 0"],
+    [["--issuer-burst=0"], "--issuer-burst: must be a whole number from 1 to 100000"],
+    [["--issuer-max-inflight=0"], "--issuer-max-inflight: must be a whole number from 1 to 10000"],
+    [["--issuer-max-inflight=64.5"], "--issuer-max-inflight: must be a whole number"],
     [["--trust-anchor-secret=A"], "--trust-anchor-secret: must be a Kubernetes object name"],
     [
       ["--trust-bundle-configmap=a/b"],

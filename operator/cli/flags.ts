@@ -29,6 +29,8 @@ export interface OperatorConfig {
   rekeyBurst: number;
   workers: number;
   logLevel: string;
+  /** How long any request to the API server may take (watches excepted). */
+  kubeApiTimeoutMs: number;
   /** The admission webhook; undefined with `--webhook-bind-address=off`. */
   webhook: WebhookConfig | undefined;
   identity: IdentityConfig;
@@ -42,7 +44,8 @@ export interface OperatorConfig {
  * @example
  * const identity: IdentityConfig = { trustDomain: "cluster.local", maxTtlMs: 86_400_000,
  *   anchorSecret: "latticeguard-trust-anchor", anchorAlgorithm: "ML-DSA-87",
- *   anchorLifetimeMs: 720 * 3_600_000, bundleConfigMap: "latticeguard-trust-bundle" };
+ *   anchorLifetimeMs: 720 * 3_600_000, bundleConfigMap: "latticeguard-trust-bundle",
+ *   issuerLimits: { perSecond: 10, burst: 20, maxInFlight: 64 } };
  */
 export interface IdentityConfig {
   /** The SPIFFE trust domain of every identity and anchor. */
@@ -61,6 +64,8 @@ export interface IdentityConfig {
   anchorLifetimeMs: number;
   /** The trust bundle ConfigMap, in the operator's namespace and copied into MCPServer namespaces. */
   bundleConfigMap: string;
+  /** Requests per second and burst per client, and requests decided at once, by the issuance API. */
+  issuerLimits: { perSecond: number; burst: number; maxInFlight: number };
 }
 
 /**
@@ -117,6 +122,10 @@ export const OPERATOR_FLAGS = {
   "rekey-burst": { default: "20", help: "Re-keys allowed at once before --rekey-rate applies." },
   workers: { default: "4", help: "MCPServers reconciled at once." },
   "log-level": { default: "info", help: "One of trace, debug, info, warn, error." },
+  "kube-api-timeout": {
+    default: "30s",
+    help: "How long any request to the API server may take before it is abandoned (watches excepted).",
+  },
   "webhook-bind-address": {
     default: ":9443",
     help: "Where the admission webhook (HTTPS) listens, host:port; off disables it.",
@@ -160,6 +169,18 @@ export const OPERATOR_FLAGS = {
   "issuer-bind-address": {
     default: ":8443",
     help: "Where the identity issuance API (HTTPS, post-quantum TLS) listens, host:port; off disables it.",
+  },
+  "issuer-rate": {
+    default: "10",
+    help: "Identity requests per second each client (IP address, or IPv6 /64) may make; more are answered 429.",
+  },
+  "issuer-burst": {
+    default: "20",
+    help: "Identity requests a client may make at once before --issuer-rate applies.",
+  },
+  "issuer-max-inflight": {
+    default: "64",
+    help: "Identity requests decided at once across all clients; more are answered 503 at once.",
   },
   "issuer-service": {
     default: "latticeguard-issuer",
@@ -214,6 +235,12 @@ export function parseOperatorFlags(
       throw new Error(`must be a whole number from ${min} to ${max}, got "${raw}"`);
     return n;
   };
+  const rate = (raw: string) => {
+    const n = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0) || n > 100_000)
+      throw new Error(`must be a number greater than 0 and at most 100000, got "${raw}"`);
+    return n;
+  };
   const address = (raw: string) => {
     const match = /^(.*):(\d+)$/.exec(raw);
     const port = Number(match?.[2]);
@@ -258,6 +285,7 @@ export function parseOperatorFlags(
         throw new Error(`must be one of ${LOG_LEVELS.join(", ")}, got "${raw}"`);
       return raw;
     }),
+    kubeApiTimeoutMs: check("kube-api-timeout", duration),
     webhook: undefined,
     identity: {
       trustDomain: check("trust-domain", (raw) => {
@@ -284,6 +312,11 @@ export function parseOperatorFlags(
       }),
       anchorLifetimeMs: check("trust-anchor-lifetime", duration),
       bundleConfigMap: check("trust-bundle-configmap", name),
+      issuerLimits: {
+        perSecond: check("issuer-rate", rate),
+        burst: check("issuer-burst", integer(1, 100_000)),
+        maxInFlight: check("issuer-max-inflight", integer(1, 10_000)),
+      },
     },
   };
   const webhook: WebhookConfig = {

@@ -1,7 +1,10 @@
-// The handler's chain runs against the real API server in test/integration/identity-*.test.ts; here only
-// its pure helper for wording a refused token.
+// The handler's chain runs against the real API server in test/integration/identity-*.test.ts; here, with
+// API calls that record they were made, the order of the checks (what a malformed request costs the API
+// server: nothing) and its pure helper for wording a refused token.
 import { describe, expect, it } from "vitest";
-import { unverifiedAudiences } from "./issuer-handle.ts";
+import { createCsr, nativeSignature } from "../crypto/index.ts";
+import type { Cache } from "../kube/cache.ts";
+import { issuanceHandler, unverifiedAudiences } from "./issuer-handle.ts";
 
 const jwt = (payload: unknown) =>
   `e30.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.c2ln`;
@@ -17,4 +20,52 @@ describe("unverifiedAudiences", () => {
   ])("reads %s", (_name, token, expected) => {
     expect(unverifiedAudiences(token)).toEqual(expected);
   });
+});
+
+const csr = await createCsr({
+  key: { algorithm: "ML-DSA-44", seed: nativeSignature.generateSeed("ML-DSA-44") },
+});
+
+describe("the order of checks", () => {
+  const empty: Cache<never> = { get: () => undefined, list: () => [] };
+  const token = jwt({ aud: ["latticeguard.dev/identity"] });
+
+  it.each<[string, string | undefined, string, string, string[]]>([
+    ["no token", undefined, csr, "MissingToken", []],
+    ["a token that is not a JWT", "Bearer opaque", csr, "MalformedToken", []],
+    ["a body that is not a CSR", `Bearer ${token}`, "hello", "MalformedCSR", []],
+    ["a truncated CSR", `Bearer ${token}`, csr.slice(0, 400), "MalformedCSR", []],
+    ["no body", `Bearer ${token}`, "", "MalformedCSR", []],
+    [
+      "a valid CSR with a token the API server refuses",
+      `Bearer ${token}`,
+      csr,
+      "InvalidToken",
+      ["TokenReview"],
+    ],
+  ])(
+    "refuses %s as %s, after these API calls: %j",
+    async (_name, authorization, body, reason, calls) => {
+      const made: string[] = [];
+      const handle = issuanceHandler({
+        audience: "latticeguard.dev/identity",
+        review: () => {
+          made.push("TokenReview");
+          return Promise.resolve({ ok: false, reason: "InvalidToken", message: "no" });
+        },
+        readPod: () => {
+          made.push("pod read");
+          return Promise.resolve(undefined);
+        },
+        caches: { servers: empty, policies: empty, namespaces: empty },
+        authority: { signer: () => undefined, bundle: () => [] },
+        trustDomain: "cluster.local",
+        clusterDomain: "cluster.local",
+        now: () => new Date(),
+      });
+      const outcome = await handle(authorization, body);
+      expect(outcome.ok ? "issued" : outcome.refusal.reason).toBe(reason);
+      expect(made).toEqual(calls);
+    },
+  );
 });

@@ -1,9 +1,13 @@
 /**
  * One issuance request, from the `Authorization` header and the body to an answer or a refusal:
  *
- *   bearer token → TokenReview (audience) → the pod, read from the API server → same UID, not terminating,
- *   same service account → an MCPServer selects it (cache) → the namespace's effective policy (cache) →
- *   the CSR verifies (proof of possession) → its algorithm is allowed → a signer → the certificate.
+ *   a bearer token shaped like a JWT → the CSR verifies (proof of possession) → TokenReview (audience) →
+ *   the pod, read from the API server → same UID, not terminating, same service account → an MCPServer
+ *   selects it (cache) → the namespace's effective policy (cache) → the CSR's algorithm is allowed → a
+ *   signer → the certificate.
+ *
+ * The checks a request can fail on its own (the token's shape, the CSR) come first, so a malformed request
+ * never costs the API server a TokenReview or a pod read.
  *
  * Identity comes only from the reviewed token and the API server; the CSR contributes nothing but its
  * public key. The pod is read from the API server, never from a cache that may still hold a deleted pod.
@@ -110,15 +114,21 @@ export type IssuanceOutcome =
 
 type Refused = Extract<IssuanceOutcome, { ok: false }>;
 
-/** How long one API call may take before the request is answered `Unavailable`. */
-const API_TIMEOUT_MS = 10_000;
+/**
+ * How long one API call (the TokenReview, the pod read) may take before the request is answered
+ * `Unavailable`; the issuer also gives each call this deadline, so the call itself is abandoned.
+ *
+ * @example
+ * await core.readNamespacedPod({ namespace, name }, requestTimeout(ISSUER_API_TIMEOUT_MS));
+ */
+export const ISSUER_API_TIMEOUT_MS = 10_000;
 
 async function apiCall<T>(what: string, call: () => Promise<T>): Promise<{ value: T } | Refused> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`timed out after ${API_TIMEOUT_MS} ms`)),
-      API_TIMEOUT_MS,
+      () => reject(new Error(`timed out after ${ISSUER_API_TIMEOUT_MS} ms`)),
+      ISSUER_API_TIMEOUT_MS,
     );
   });
   try {
@@ -131,17 +141,15 @@ async function apiCall<T>(what: string, call: () => Promise<T>): Promise<{ value
   }
 }
 
-/** Token → TokenReview → the pod: who is asking, checked against the API server. */
+/** TokenReview → the pod: who is asking, checked against the API server. */
 async function authenticate(
   deps: IssuanceDeps,
-  authorization: string | undefined,
+  token: string,
 ): Promise<{ caller: TokenPod; pod: V1Pod } | Refused> {
-  const bearer = bearerToken(authorization);
-  if (!("token" in bearer)) return { ok: false, refusal: tokenRefusal(bearer, "", deps.audience) };
-  const review = await apiCall("TokenReview", () => deps.review(bearer.token));
+  const review = await apiCall("TokenReview", () => deps.review(token));
   if (!("value" in review)) return review;
   if (!review.value.ok)
-    return { ok: false, refusal: tokenRefusal(review.value, bearer.token, deps.audience) };
+    return { ok: false, refusal: tokenRefusal(review.value, token, deps.audience) };
   const caller = review.value.pod;
   const read = await apiCall("pod read", () => deps.readPod(caller.namespace, caller.name));
   if (!("value" in read)) return { ...read, caller };
@@ -194,12 +202,12 @@ function validityOf(signer: Signer): { notBefore: Date; notAfter: Date } {
   return validity;
 }
 
-/** The caller's MCPServer, policy and CSR → the certificate. */
+/** The caller's MCPServer, policy and verified CSR → the certificate. */
 async function authorizeAndIssue(
   deps: IssuanceDeps,
   caller: TokenPod,
   pod: V1Pod,
-  body: unknown,
+  csr: VerifiedCsr,
 ): Promise<IssuanceOutcome> {
   const refused = (refusal: Refusal): Refused => ({ ok: false, refusal, caller });
   const namespace = deps.caches.namespaces.get(caller.namespace);
@@ -214,12 +222,6 @@ async function authorizeAndIssue(
       ),
     );
   const resolution = resolvePolicy(deps.caches.policies.list(), namespace.metadata?.labels);
-  let csr: VerifiedCsr;
-  try {
-    csr = await verifyCsr(body as string);
-  } catch (error) {
-    return refused(refuse("MalformedCSR", (error as Error).message));
-  }
   const wrongAlgorithm = checkAlgorithm(
     csr.algorithm,
     allowedAlgorithms(server, resolution),
@@ -273,10 +275,19 @@ export function issuanceHandler(
   return async (authorization, body) => {
     let caller: TokenPod | undefined;
     try {
-      const who = await authenticate(deps, authorization);
+      const bearer = bearerToken(authorization);
+      if (!("token" in bearer))
+        return { ok: false, refusal: tokenRefusal(bearer, "", deps.audience) };
+      let csr: VerifiedCsr;
+      try {
+        csr = await verifyCsr(body as string);
+      } catch (error) {
+        return { ok: false, refusal: refuse("MalformedCSR", (error as Error).message) };
+      }
+      const who = await authenticate(deps, bearer.token);
       if ("ok" in who) return who;
       caller = who.caller;
-      return await authorizeAndIssue(deps, who.caller, who.pod, body);
+      return await authorizeAndIssue(deps, who.caller, who.pod, csr);
     } catch (cause) {
       const refusal = refuse("InternalError", "the issuer failed; try again");
       return { ok: false, refusal, caller, cause };

@@ -42,7 +42,7 @@ export function createIssuerMetrics(registry: Registry): IssuerMetrics {
     }),
     refusals: new Counter({
       name: "latticeguard_identity_refusals_total",
-      help: "Identity requests refused, by reason (InvalidToken, PodNotSelected, AlgorithmNotAllowed, …).",
+      help: "Identity requests refused, by reason (InvalidToken, PodNotSelected, AlgorithmNotAllowed, RateLimited, Overloaded, …).",
       labelNames: ["reason"],
       registers,
     }),

@@ -1,8 +1,10 @@
 /**
  * Every way the issuance API says no, with its HTTP status: one reason per failed check, so a workload
  * owner reading `{ reason, message }` (or `latticeguard_identity_refusals_total{reason}`) knows which check
- * failed and what to change. Client mistakes are 4xx; `NoSigner` and `Unavailable` are 503 (try again
- * later, nothing is wrong with the request); `InternalError` is 500.
+ * failed and what to change. Client mistakes are 4xx; a client over its rate limit is 429 `RateLimited`;
+ * `NoSigner`, `Unavailable` and `Overloaded` (too many requests in flight) are 503 (try again later,
+ * nothing is wrong with the request); `InternalError` is 500. `RateLimited` and `Overloaded` answers
+ * carry `Retry-After`.
  *
  * @example
  * const refusal = refuse("PodNotSelected", `no MCPServer in namespace "mcp" selects pod "web-0"`);
@@ -23,6 +25,8 @@ export type RefusalReason =
   | "AlgorithmNotAllowed"
   | "MalformedCSR"
   | "BodyTooLarge"
+  | "RateLimited"
+  | "Overloaded"
   | "NoSigner"
   | "Unavailable"
   | "InternalError";
@@ -45,6 +49,8 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   AlgorithmNotAllowed: 403,
   MalformedCSR: 400,
   BodyTooLarge: 413,
+  RateLimited: 429,
+  Overloaded: 503,
   NoSigner: 503,
   Unavailable: 503,
   InternalError: 500,

@@ -172,3 +172,111 @@ describe("health", () => {
     ready = true;
   });
 });
+
+describe("limits", () => {
+  let limited: IssuerServer;
+  let now = 0;
+  let gate: PromiseWithResolvers<void> | undefined;
+  const seen: IssuanceOutcome[] = [];
+  const handled: string[] = [];
+
+  beforeAll(async () => {
+    limited = await serveIssuer({
+      host: "127.0.0.1",
+      port: 0,
+      handle: async (authorization) => {
+        handled.push(authorization ?? "");
+        await gate?.promise;
+        return ISSUED;
+      },
+      certificates: serving,
+      observe: (outcome) => seen.push(outcome),
+      log,
+      limits: { perSecond: 2, burst: 3, maxInFlight: 2 },
+      now: () => now,
+    });
+  });
+  afterAll(() => limited.close());
+  beforeEach(() => {
+    now += 3_600_000; // every bucket full again
+    seen.length = 0;
+    handled.length = 0;
+    gate = undefined;
+  });
+
+  const post = (options: { localAddress?: string; body?: string } = {}) =>
+    postToIssuer({ port: limited.port, trust, token: "a.b.c", body: "x", ...options });
+  const reasons = () => seen.map((o) => (o.ok ? "issued" : o.refusal.reason));
+
+  it("answers a client over its rate 429 RateLimited with Retry-After, and counts it", async () => {
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post()).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const r = await post();
+    expect(r.json).toEqual({
+      reason: "RateLimited",
+      message: "too many requests from this client; try again later",
+    });
+    expect(r.headers["retry-after"]).toBe("1");
+    expect(reasons()).toEqual([
+      "issued",
+      "issued",
+      "issued",
+      "RateLimited",
+      "RateLimited",
+      "RateLimited",
+    ]);
+    expect(handled).toHaveLength(3);
+  });
+
+  it("serves another client while one is limited, and the limited one again once its bucket refills", async () => {
+    for (let i = 0; i < 4; i++) await post();
+    expect((await post()).status).toBe(429);
+    expect((await post({ localAddress: "127.0.0.2" })).status).toBe(200);
+    now += 500; // one request's worth at 2/s
+    expect((await post()).status).toBe(200);
+    expect((await post()).status).toBe(429);
+  });
+
+  it("refuses a limited client before reading its body, so an oversized body is 429, not 413", async () => {
+    for (let i = 0; i < 3; i++) await post();
+    const r = await post({ body: "A".repeat(CSR_BODY_LIMIT_BYTES * 4) });
+    expect(r.status).toBe(429);
+  });
+
+  it("answers 503 Overloaded with Retry-After once maxInFlight requests are being decided", async () => {
+    gate = Promise.withResolvers<void>();
+    const first = post({ localAddress: "127.0.0.3" });
+    const second = post({ localAddress: "127.0.0.4" });
+    await expect.poll(() => handled.length).toBe(2);
+    const third = await post({ localAddress: "127.0.0.5" });
+    expect(third.status).toBe(503);
+    expect(third.json).toMatchObject({ reason: "Overloaded" });
+    expect(third.headers["retry-after"]).toBe("1");
+    gate.resolve();
+    expect([(await first).status, (await second).status]).toEqual([200, 200]);
+    // The places are free again.
+    expect((await post({ localAddress: "127.0.0.5" })).status).toBe(200);
+    expect(reasons().sort()).toEqual(["Overloaded", "issued", "issued", "issued"]);
+  });
+
+  it("frees the place of a request whose handler threw", async () => {
+    const failing = await serveIssuer({
+      host: "127.0.0.1",
+      port: 0,
+      handle: () => Promise.reject(new Error("boom")),
+      certificates: serving,
+      observe: () => undefined,
+      log,
+      limits: { maxInFlight: 1 },
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await postToIssuer({ port: failing.port, trust, token: "a.b.c", body: "x" });
+        expect(r.json).toMatchObject({ reason: "InternalError" });
+      }
+    } finally {
+      await failing.close();
+    }
+  });
+});

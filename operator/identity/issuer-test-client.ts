@@ -8,7 +8,7 @@
  * r.status; // 200
  * r.group; // "X25519MLKEM768"
  */
-import { request } from "node:https";
+import { request, type Agent } from "node:https";
 import type { TLSSocket } from "node:tls";
 
 /**
@@ -44,6 +44,10 @@ export function postToIssuer(options: {
   groups?: string;
   path?: string;
   method?: "GET" | "POST";
+  /** The local address to connect from, e.g. 127.0.0.2 to be another client on loopback. */
+  localAddress?: string;
+  /** A keep-alive agent to reuse connections; default a new connection per request. */
+  agent?: Agent;
 }): Promise<IssuerResponse> {
   const authorization =
     options.authorization ?? (options.token ? `Bearer ${options.token}` : undefined);
@@ -65,21 +69,19 @@ export function postToIssuer(options: {
       ca: options.trust,
       minVersion: "TLSv1.3",
       ecdhCurve: options.groups ?? "X25519MLKEM768",
-      agent: false,
+      agent: options.agent ?? false,
+      ...(options.localAddress && { localAddress: options.localAddress }),
     });
-    req.on("socket", (socket) =>
-      socket.on("secureConnect", () => {
-        // @types/node knows only { type: "DH" | "ECDH" }; for a TLS 1.3 group Node 24 reports "TLSGroup".
-        const info = (socket as TLSSocket).getEphemeralKeyInfo() as { name?: string } | null;
-        result.group = info?.name;
-      }),
-    );
     req.on("error", (error: NodeJS.ErrnoException) => {
       result.error = error.code ?? error.message;
       result.errorMessage = error.message;
       if (!result.status) resolve(result);
     });
     req.on("response", (res) => {
+      // Read once the handshake is certainly over (also on a socket a keep-alive agent reused).
+      // @types/node knows only { type: "DH" | "ECDH" }; for a TLS 1.3 group Node 24 reports "TLSGroup".
+      const info = (res.socket as TLSSocket).getEphemeralKeyInfo() as { name?: string } | null;
+      result.group = info?.name;
       result.status = res.statusCode ?? 0;
       result.headers = res.headers;
       let text = "";

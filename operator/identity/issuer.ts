@@ -25,12 +25,20 @@ import {
   type SignatureAlgorithm,
 } from "../api/algorithms.ts";
 import { assertTrustDomain } from "../crypto/index.ts";
+import type { ConnectionLimits } from "../http/tls-server.ts";
 import { isNotFound } from "../kube/apply.ts";
+import { requestTimeout } from "../kube/kubeconfig.ts";
 import type { Logger } from "../log.ts";
 import type { IssuingAuthority } from "./authority.ts";
-import { issuanceHandler, type IssuanceOutcome, type IssuerCaches } from "./issuer-handle.ts";
+import {
+  ISSUER_API_TIMEOUT_MS,
+  issuanceHandler,
+  type IssuanceOutcome,
+  type IssuerCaches,
+} from "./issuer-handle.ts";
+import type { IssuerLimits } from "./issuer-limits.ts";
 import { createIssuerMetrics, type IssuerMetrics } from "./issuer-metrics.ts";
-import { REFUSAL_STATUS } from "./issuer-refusals.ts";
+import { REFUSAL_STATUS, type RefusalReason } from "./issuer-refusals.ts";
 import { serveIssuer } from "./issuer-server.ts";
 import { ServingCertificates } from "./issuer-serving.ts";
 import { reviewToken } from "./token-review.ts";
@@ -93,6 +101,13 @@ export interface IssuerOptions {
   maxTtlMs?: number;
   tlsGroups?: string;
   bodyLimitBytes?: number;
+  /**
+   * Requests per client and in flight (issuer-limits.ts). Default: 64 in flight and no per-client rate;
+   * the operator passes `--issuer-rate`, `--issuer-burst` and `--issuer-max-inflight`.
+   */
+  limits?: IssuerLimits;
+  /** Connections at once, per client, and their timeouts; default the issuer server's. */
+  connectionLimits?: ConnectionLimits;
   /** Serving-certificate lifetime and how often the signer is checked for a change. */
   serving?: { lifetimeMs?: number; checkIntervalMs?: number };
   now?: () => Date;
@@ -134,6 +149,9 @@ function checkOptions(options: IssuerOptions): void {
     );
 }
 
+/** Refusals that shed load: counted in the metrics, logged only at debug level. */
+const SHED: ReadonlySet<RefusalReason> = new Set(["RateLimited", "Overloaded"]);
+
 function observer(options: IssuerOptions, metrics: IssuerMetrics, log: Logger) {
   return (outcome: IssuanceOutcome, seconds: number): void => {
     if (outcome.ok) {
@@ -156,7 +174,9 @@ function observer(options: IssuerOptions, metrics: IssuerMetrics, log: Logger) {
     metrics.refusals.inc({ reason });
     metrics.duration.observe({ result: "refused" }, seconds);
     const who = outcome.caller && { namespace: outcome.caller.namespace, pod: outcome.caller.name };
-    if (REFUSAL_STATUS[reason] >= 500)
+    // A flood is counted, not logged line by line.
+    if (SHED.has(reason)) log.debug({ reason }, "Refused identity request");
+    else if (REFUSAL_STATUS[reason] >= 500)
       // Only the error's code and message: an API client error can carry request details.
       log.warn(
         { reason, ...who, error: describeCause(outcome.cause) },
@@ -181,14 +201,23 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const audience = options.audience ?? DEFAULT_AUDIENCE;
   const authApi = options.kc.makeApiClient(AuthenticationV1Api);
   const core = options.kc.makeApiClient(CoreV1Api);
+  const apiTimeout = ISSUER_API_TIMEOUT_MS;
   const handle = issuanceHandler({
     audience,
-    review: (token) => reviewToken(authApi, token, audience),
+    // Each call is abandoned when the handler stops waiting for it.
+    review: (token) =>
+      reviewToken(
+        { createTokenReview: (r) => authApi.createTokenReview(r, requestTimeout(apiTimeout)) },
+        token,
+        audience,
+      ),
     readPod: (namespace, name) =>
-      core.readNamespacedPod({ namespace, name }).catch((error: unknown) => {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }),
+      core
+        .readNamespacedPod({ namespace, name }, requestTimeout(apiTimeout))
+        .catch((error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }),
     caches: options.caches,
     authority: options.authority,
     trustDomain: options.trustDomain,
@@ -213,6 +242,9 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     ready,
     bodyLimitBytes: options.bodyLimitBytes,
     tlsGroups: options.tlsGroups,
+    limits: options.limits,
+    connectionLimits: options.connectionLimits,
+    onConnectionRefused: (reason) => log.debug({ reason }, "Refused connection"),
   });
   serving.start();
   log.info({ port: server.port, audience }, "Started issuance API");

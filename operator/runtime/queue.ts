@@ -27,6 +27,9 @@
  *   `stats().dropped`
  *   and reported to `hooks.onDropped`. Keys already held (including retries) are never dropped. The
  *   controller's periodic resync queues every object again, so a dropped key is reconciled later.
+ *   Everything the queue keeps (ready, in flight, added again, waiting with one timer each, failure
+ *   counts) is per held key, so its memory grows with the number of objects that need work, never with
+ *   the number of events: a storm of updates to one object is one entry.
  * - Workers run only between `start()` and `pause()` (a controller pauses while it is not the leader);
  *   keys added meanwhile wait. `shutDown()` drains gracefully: reconciles in flight finish, nothing new
  *   starts, queued and delayed keys are discarded, later adds are ignored.
