@@ -122,7 +122,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
     admissionReviews: new Counter({
       name: "latticeguard_admission_reviews_total",
-      help: "Admission reviews answered, by resource, decision (allowed, denied, admitted_violation, error) and enforcement mode (Enforce, Warn, Audit, none).",
+      help: "Admission reviews answered, by resource, decision (allowed, denied, admitted_violation, error; bad_request, too_large, overloaded for bodies no validator saw) and enforcement mode (Enforce, Warn, Audit, none).",
       labelNames: ["resource", "decision", "mode"],
       registers,
     }),
