@@ -1,11 +1,11 @@
 /**
  * Crashes and failover against the real API server. An operator process killed with SIGKILL at random
  * moments, again and again, while keys rotate every two seconds, must never lose a key (no seed deleted
- * before its grace period ends) and never rotate twice (activations at least a period apart). With two
- * operators sharing the Lease, killing the leader hands over to the other within the lease duration.
+ * before its grace period ends) and never rotate twice (activations at least a period apart). Two
+ * operators sharing the Lease, the leader killed mid-burst: see faults-leader.test.ts.
  */
 import type { CoreV1Api } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { keyMaterial } from "../../operator/mcpserver/key-material.ts";
 import { decodeKeyring } from "../../operator/mcpserver/keyring.ts";
 import type { KeyRecord } from "../../operator/mcpserver/rotation.ts";
@@ -102,52 +102,5 @@ describe("an operator killed at random moments", () => {
     const server = await lg.readServer("crashy");
     expect(server.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     expect(Date.parse(server.status!.kem!.nextRotationTime!)).toBeGreaterThan(started);
-  });
-});
-
-describe("two operators sharing the Lease", () => {
-  let a: OperatorProcess | undefined;
-  let b: OperatorProcess | undefined;
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-  });
-
-  it("hand over within the lease duration when the leader dies", async () => {
-    const lease = 4;
-    a = await startOperatorProcess({ leaseSeconds: lease });
-    await vi.waitFor(() => expect(a!.leading()).toBe(true), { timeout: 15_000, interval: 100 });
-    b = await startOperatorProcess({ leaseSeconds: lease });
-    await sleep(1_500);
-    expect(b.leading()).toBe(false);
-    expect(await b.metric("latticeguard_leader")).toBe(0);
-
-    await createServer("handover");
-    await vi.waitFor(
-      async () => {
-        const s = await lg.readServer("handover");
-        expect(s.status?.kem?.activeKeyId).toBeDefined();
-      },
-      { timeout: 15_000, interval: 100 },
-    );
-
-    const killedAt = Date.now();
-    await a.kill();
-    await vi.waitFor(() => expect(b!.leading()).toBe(true), { timeout: 20_000, interval: 50 });
-    const takeover = Date.now() - killedAt;
-    // The lease must run out first (up to its duration), then B's next retry (1 s) acquires it.
-    expect(takeover).toBeLessThanOrEqual(lease * 1000 + 1_000 + 1_500);
-    expect(await b.metric("latticeguard_leader")).toBe(1);
-
-    // B now rotates the keys A created.
-    const before = await b.metric("latticeguard_kem_rotations_total", { mcpserver: "handover" });
-    await vi.waitFor(
-      async () => {
-        expect(
-          await b!.metric("latticeguard_kem_rotations_total", { mcpserver: "handover" }),
-        ).toBeGreaterThan(before);
-      },
-      { timeout: 15_000, interval: 200 },
-    );
   });
 });
