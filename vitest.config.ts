@@ -13,6 +13,7 @@ export default defineConfig({
             "webhook/**/*.test.ts",
             "hack/**/*.test.ts",
             "test/e2e/**/*.test.ts",
+            "bench/**/*.test.ts",
           ],
         },
       },

@@ -1,232 +1,291 @@
 /**
- * Admission benchmark: HTTP load from a second process on loopback (autocannon, keep-alive connections,
- * TLS 1.3 with X25519MLKEM768) against two servers on the same stack in this process: express over HTTPS,
- * the JSON body limit, the AdmissionReview codec, metrics and logging. One server runs the real webhook
- * (validators, a cluster view over in-memory caches shaped like the informers', Events and metrics);
- * the other a trivial handler that allows everything. Both answer the same reviews in the same run, so the
- * ratio is the cost of the decision itself.
+ * Admission benchmark: two servers on the webhook's own stack (express over HTTPS, TLS 1.3 preferring
+ * X25519MLKEM768, the JSON body limit, the AdmissionReview codec, metrics, logging), each in a process of
+ * its own (bench/admission-server.ts): one runs the real webhook (validators, a cluster view over
+ * in-memory caches shaped like the informers', Events and metrics), the other a handler that allows
+ * everything. Load comes from a third process (bench/load.ts) over keep-alive connections. Both handlers
+ * answer the same reviews in the same run, so the ratios are the cost of the decision itself.
  *
- *   node bench/admission.ts [--duration=10] [--connections=16] [--namespaces=100] [--servers=500]
+ * Two modes, both by default:
  *
- * Prints a Markdown table and the ratios; the numbers go into the report or BENCHMARKS.md with the
- * command that produced them.
+ * - fixed rate: `--rate` requests/s (default 500) to each server at once, evenly spaced and interleaved
+ *   request by request, open loop, so whatever else runs on the machine hits both alike. Reports p50/p99
+ *   per handler and the overhead p99(webhook) / p99(allow-all), checked against the target: p99 under
+ *   5 ms at 500 requests/s on loopback, overhead under 1.5x. `--pacing=autocannon` uses autocannon's
+ *   `overallRate` instead (two autocannon instances at once), which sends each second's requests in a
+ *   burst at the start of the second: a different load, kept for comparison.
+ * - maximum throughput: autocannon, closed loop, one server at a time, in `--rounds` rounds that
+ *   alternate which goes first; requests/s per handler and their ratio.
+ *
+ * Both report each server's CPU time per review (its process's user + system time over the measured
+ * seconds, divided by the reviews answered): on a shared machine, the least noisy measure of cost.
+ *
+ *   node bench/admission.ts [--duration=10] [--rounds=2] [--connections=16] [--rate=500]
+ *     [--pacing=even|autocannon] [--mode=both|rate|max] [--namespaces=100] [--servers=500]
+ *
+ * `--duration` is the measured time per scenario and handler in each mode (split over the rounds at
+ * maximum throughput), each run after a 1 s warm-up. Prints the command, the machine, Markdown tables and
+ * the ratios; the numbers go into BENCHMARKS.md with the command that produced them.
  */
-import { fork } from "node:child_process";
-import { availableParallelism, cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
-import type { V1Namespace } from "@kubernetes/client-node";
-import { pino } from "pino";
-import type { CryptoPolicy, MCPServer } from "../operator/api/types.generated.ts";
-import type { Cache } from "../operator/kube/cache.ts";
-import { createMetrics } from "../operator/metrics.ts";
-import { admission } from "../webhook/admit.ts";
-import { cacheView } from "../webhook/cluster-view.ts";
-import { serveWebhook, type WebhookServer } from "../webhook/server.ts";
-import {
-  admissionRequest,
-  mcpServer,
-  namespace,
-  podBody,
-  policy,
-  workload,
-} from "../webhook/testing/fixtures.ts";
-import { loopbackCertificates } from "../webhook/testing/static-certificates.ts";
+import { admissionRequest, podBody, workload } from "../webhook/testing/fixtures.ts";
+import { send } from "../webhook/testing/client.ts";
 import type { AdmissionRequest } from "../webhook/types.ts";
-import { VALIDATORS } from "../webhook/validators.ts";
+import {
+  POLICY_COUNT,
+  handlerFor,
+  startServerProcess,
+  type BenchHandler,
+  type ServerProcess,
+} from "./admission-server.ts";
+import { benchHeader } from "./environment.ts";
+import { TABLE_HEAD, maxLine, rateLine, summarize, tableRow } from "./admission-report.ts";
+import { loadFrom, type LoadJob, type TargetResult } from "./load.ts";
 
-/** What the load process runs and reports. */
-interface LoadJob {
-  url: string;
-  body: string;
-  duration: number;
-  connections: number;
-}
-interface LoadResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  total: number;
-  errors: number;
-  non2xx: number;
-}
+type Handler = BenchHandler;
+const HANDLERS: readonly Handler[] = ["allowAll", "real"];
+type Servers = Record<Handler, ServerProcess>;
+type Job = Omit<LoadJob, "targets" | "duration">;
 
-/** The `q` quantile of sorted samples. */
-const quantile = (sorted: Float64Array, q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const urlOf = (server: ServerProcess) => `https://127.0.0.1:${server.port}/validate`;
 
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  const options = {
-    url: job.url,
-    method: "POST" as const,
-    headers: { "content-type": "application/json" },
-    body: job.body,
-    connections: job.connections,
-  };
-  await autocannon({ ...options, duration: 1 }); // warm-up: JIT, connections
-  // autocannon's own histogram has 1 ms resolution; keep every response time (ms, float) instead.
-  const samples: number[] = [];
-  const r = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ ...options, duration: job.duration }, (error, result) =>
-      error ? reject(error as Error) : resolve(result),
-    );
-    instance.on("response", (_client, _status, _bytes, ms) => samples.push(ms));
-  });
-  const sorted = Float64Array.from(samples).sort();
-  return {
-    rps: r.requests.average,
-    p50: quantile(sorted, 0.5),
-    p99: quantile(sorted, 0.99),
-    total: r.requests.total,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-  };
-}
-
-// The load-generating child: one job in, one result out.
-if (process.argv[2] === "--load") {
-  process.once("message", (job: LoadJob) => {
-    void runLoad(job).then((result) => {
-      process.send!(result, () => process.exit(0));
-    });
-  });
-} else {
-  await main();
-}
-
-function cache<T extends { metadata?: { name?: string; namespace?: string } }>(
-  items: T[],
-): Cache<T> {
-  const byKey = new Map(
-    items.map((o) => [[o.metadata?.namespace, o.metadata?.name].filter(Boolean).join("/"), o]),
+/** Both handlers at `job.rate` each, at once, interleaved; one run of `duration` seconds. */
+async function fixedRate(servers: Servers, job: Job, duration: number) {
+  let before: Promise<number[]> = Promise.resolve([]);
+  const r = await loadFrom(
+    { ...job, targets: HANDLERS.map((h) => urlOf(servers[h])), duration },
+    {
+      onMeasuring: () => {
+        before = Promise.all(HANDLERS.map((h) => servers[h].cpuMicros()));
+      },
+    },
   );
-  return { get: (key) => byKey.get(key), list: () => [...byKey.values()] };
+  const [start, end] = [
+    await before,
+    await Promise.all(HANDLERS.map((h) => servers[h].cpuMicros())),
+  ];
+  const measured = (i: number) => summarize([r.targets[i]!], duration, end[i]! - start[i]!);
+  return { m: { allowAll: measured(0), real: measured(1) }, lagMs: r.maxLagMs ?? 0 };
 }
 
-function loadFrom(job: LoadJob): Promise<LoadResult> {
-  const child = fork(fileURLToPath(import.meta.url), ["--load"], { stdio: "inherit" });
-  return new Promise((resolve, reject) => {
-    child.once("message", (result) => resolve(result as LoadResult));
-    child.once("exit", (code) => {
-      if (code !== 0) reject(new Error(`the load process exited with ${code}`));
-    });
-    child.send(job);
-  });
+/** One handler at a time at maximum throughput, `rounds` rounds alternating the order. */
+async function maxThroughput(servers: Servers, job: Job, duration: number, rounds: number) {
+  const runs = { allowAll: [] as TargetResult[], real: [] as TargetResult[] };
+  const cpu = { allowAll: 0, real: 0 };
+  for (let round = 0; round < rounds; round++) {
+    for (const h of round % 2 ? [...HANDLERS].reverse() : HANDLERS) {
+      let before: Promise<number> = Promise.resolve(0);
+      const r = await loadFrom(
+        { ...job, targets: [urlOf(servers[h])], duration: duration / rounds },
+        {
+          onMeasuring: () => {
+            before = servers[h].cpuMicros();
+          },
+        },
+      );
+      cpu[h] += (await servers[h].cpuMicros()) - (await before);
+      runs[h].push(r.targets[0]!);
+    }
+  }
+  return {
+    allowAll: summarize(runs.allowAll, duration, cpu.allowAll),
+    real: summarize(runs.real, duration, cpu.real),
+  };
 }
 
-async function main(): Promise<void> {
+function options() {
   const { values } = parseArgs({
     options: {
       duration: { type: "string", default: "10" },
+      rounds: { type: "string", default: "2" },
       connections: { type: "string", default: "16" },
+      rate: { type: "string", default: "500" },
+      pacing: { type: "string", default: "even" },
+      mode: { type: "string", default: "both" },
       namespaces: { type: "string", default: "100" },
       servers: { type: "string", default: "500" },
     },
   });
-  const duration = Number(values.duration);
-  const connections = Number(values.connections);
-  const nsCount = Number(values.namespaces);
-  const serverCount = Number(values.servers);
-
-  // A cluster the size of the flags: namespaces labelled into two tiers, policies for each, and
-  // MCPServers spread over the namespaces. The reviewed objects live in `ns-0`.
-  const namespaces: V1Namespace[] = Array.from({ length: nsCount }, (_, i) =>
-    namespace(`ns-${i}`, { tier: i % 2 ? "open" : "restricted" }),
-  );
-  const policies: CryptoPolicy[] = [
-    policy("baseline", { enforcement: "Audit" }),
-    policy("restricted", {
-      enforcement: "Enforce",
-      namespaceSelector: { matchLabels: { tier: "restricted" } },
-      transport: { keyExchange: ["X25519MLKEM768", "MLKEM1024"] },
-    }),
-  ];
-  const servers: MCPServer[] = Array.from({ length: serverCount }, (_, i) =>
-    mcpServer(`ns-${i % nsCount}`, `server-${i}`, { app: `server-${i}` }),
-  );
-  const views = cacheView({
-    namespaces: cache(namespaces),
-    policies: cache(policies),
-    servers: cache(servers),
-  });
-
-  const log = pino({ level: "info" }, pino.destination("/dev/null"));
-  const metrics = createMetrics({ processMetrics: false });
-  const { source } = await loopbackCertificates();
-  const real = admission({
-    validators: VALIDATORS,
-    views: { cached: () => views, fresh: () => Promise.resolve(views) },
-    metrics,
-    log,
-  });
-  const allowAll = (request: AdmissionRequest) =>
-    Promise.resolve({ uid: request.uid, allowed: true });
-  const start = (handle: typeof real) =>
-    serveWebhook({ host: "127.0.0.1", port: 0, handle, certificates: source, log, metrics });
-  const endpoints: Record<"real" | "allowAll", WebhookServer> = {
-    real: await start(real),
-    allowAll: await start(allowAll),
+  const o = {
+    duration: Number(values.duration),
+    rounds: Number(values.rounds),
+    connections: Number(values.connections),
+    rate: Number(values.rate),
+    pacing: values.pacing,
+    mode: values.mode,
+    namespaces: Number(values.namespaces),
+    servers: Number(values.servers),
   };
+  if (!["even", "autocannon"].includes(o.pacing))
+    throw new RangeError("`--pacing` must be even or autocannon");
+  if (!["both", "rate", "max"].includes(o.mode))
+    throw new RangeError("`--mode` must be both, rate or max");
+  if (!(o.duration > 0 && o.rounds >= 1 && o.connections >= 1 && o.rate >= 1))
+    throw new RangeError("`--duration`, `--rounds`, `--connections` and `--rate` must be positive");
+  return o;
+}
 
+/** The reviews, each in `ns-0`, and whether the webhook must allow it. */
+function scenarios() {
   const compliant = podBody({
     labels: { app: "server-0" },
     annotations: { "latticeguard.dev/transport": "X25519MLKEM768" },
   });
-  const review = (object: Parameters<typeof admissionRequest>[0]) => {
-    const request = admissionRequest(object);
-    const body = JSON.stringify({
+  const review = (object: Parameters<typeof admissionRequest>[0]) =>
+    JSON.stringify({
       apiVersion: "admission.k8s.io/v1",
       kind: "AdmissionReview",
-      request,
+      request: admissionRequest(object),
     });
-    return { request, body };
-  };
-  const scenarios = [
-    { name: "Pod, compliant", ...review(workload("Pod", "web", "ns-0", compliant)) },
-    { name: "Deployment, compliant", ...review(workload("Deployment", "web", "ns-0", compliant)) },
+  const unselected = podBody({ labels: { app: "nobody" } });
+  return [
+    {
+      name: "Pod, compliant",
+      allowed: true,
+      body: review(workload("Pod", "web", "ns-0", compliant)),
+    },
+    {
+      name: "Deployment, compliant",
+      allowed: true,
+      body: review(workload("Deployment", "web", "ns-0", compliant)),
+    },
     {
       name: "Deployment, denied (Enforce)",
-      ...review(workload("Deployment", "web", "ns-0", podBody({ labels: { app: "nobody" } }))),
+      allowed: false,
+      body: review(workload("Deployment", "web", "ns-0", unselected)),
     },
   ];
-  // Check that the real webhook decides as expected before timing it.
-  for (const s of scenarios) {
-    const response = await real(s.request);
-    if (response.allowed !== !s.name.includes("denied"))
-      throw new Error(`unexpected decision for ${s.name}: ${JSON.stringify(response)}`);
-  }
-
-  const rows: string[] = [];
-  const ratios: string[] = [];
-  for (const s of scenarios) {
-    const results: Partial<Record<keyof typeof endpoints, LoadResult>> = {};
-    for (const which of ["allowAll", "real"] as const) {
-      const url = `https://127.0.0.1:${endpoints[which].port}/validate`;
-      const r = await loadFrom({ url, body: s.body, duration, connections });
-      results[which] = r;
-      const label = which === "real" ? "LatticeGuard webhook" : "allow-all handler";
-      rows.push(
-        `| ${s.name} | ${label} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.total} | ${r.errors + r.non2xx} |`,
-      );
-    }
-    const ratio = results.real!.rps / results.allowAll!.rps;
-    ratios.push(
-      `- ${s.name}: the webhook sustains ${(ratio * 100).toFixed(0)}% of the allow-all throughput ` +
-        `(p50 ${results.real!.p50.toFixed(2)} ms vs ${results.allowAll!.p50.toFixed(2)} ms, ` +
-        `p99 ${results.real!.p99.toFixed(2)} ms vs ${results.allowAll!.p99.toFixed(2)} ms)`,
-    );
-  }
-  await Promise.all(Object.values(endpoints).map((s) => s.close()));
-
-  const cpu = cpus()[0]?.model ?? "unknown CPU";
-  console.log(
-    `\nAdmission benchmark: ${duration} s per row after a 1 s warm-up, ${connections} keep-alive connections, ` +
-      `TLS 1.3 X25519MLKEM768, load from a second process; cluster view: ${nsCount} namespaces, ` +
-      `${serverCount} MCPServers, ${policies.length} CryptoPolicies. ${availableParallelism()} × ${cpu}, Node ${process.versions.node}.\n`,
-  );
-  console.log("| review | handler | req/s | p50 ms | p99 ms | requests | errors |");
-  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const row of rows) console.log(row);
-  console.log(`\n${ratios.join("\n")}`);
 }
+
+/**
+ * The decision alone: CPU time per review of each handler called in this process, body parse included,
+ * no HTTP, over `seconds` after a warm-up of a tenth of that.
+ */
+async function inProcess(
+  o: { namespaces: number; servers: number },
+  body: string,
+  seconds: number,
+) {
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const perReview = async (handler: Handler) => {
+    const handle = handlerFor({ handler, ...o });
+    const run = async (ms: number) => {
+      let count = 0;
+      const started = cpuMs();
+      while (cpuMs() - started < ms) {
+        for (let i = 0; i < 100; i++)
+          await handle((JSON.parse(body) as { request: AdmissionRequest }).request);
+        count += 100;
+      }
+      return ((cpuMs() - started) * 1000) / count;
+    };
+    await run(seconds * 100);
+    return run(seconds * 1000);
+  };
+  return { allowAll: await perReview("allowAll"), real: await perReview("real") };
+}
+
+/** Checks that the real webhook decides each scenario as expected; the negotiated TLS, as seen. */
+async function check(server: ServerProcess, list: ReturnType<typeof scenarios>): Promise<string> {
+  let seen = "";
+  for (const s of list) {
+    const reply = await send({ port: server.port, ca: server.ca, body: s.body });
+    const allowed = (reply.json as { response?: { allowed?: boolean } }).response?.allowed;
+    if (reply.status !== 200 || allowed !== s.allowed)
+      throw new Error(`unexpected answer for ${s.name}: ${reply.status} ${reply.text}`);
+    seen = `${reply.protocol ?? "?"} ${reply.group ?? "?"}`;
+  }
+  return seen;
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const started = new Date();
+  const cluster = { namespaces: o.namespaces, servers: o.servers };
+  const servers: Servers = {
+    allowAll: await startServerProcess({ handler: "allowAll", ...cluster }),
+    real: await startServerProcess({ handler: "real", ...cluster }),
+  };
+  const list = scenarios();
+  const tls = await check(servers.real, list);
+
+  const rateShape = o.pacing === "even" ? ("rate" as const) : ("autocannon-rate" as const);
+  const out = {
+    rate: { rows: [] as string[], lines: [] as string[] },
+    max: { rows: [] as string[], lines: [] as string[] },
+  };
+  let lag = 0;
+  const decision: string[] = [];
+  try {
+    for (const s of list) {
+      const alone = await inProcess(cluster, s.body, 1);
+      decision.push(
+        `| ${s.name} | ${alone.allowAll.toFixed(1)} | ${alone.real.toFixed(1)} | ${(alone.real - alone.allowAll).toFixed(1)} |`,
+      );
+      const common = { body: s.body, connections: o.connections };
+      if (o.mode !== "max") {
+        process.stderr.write(`${s.name} at ${o.rate}/s …\n`);
+        const { m, lagMs } = await fixedRate(
+          servers,
+          { ...common, shape: rateShape, rate: o.rate },
+          o.duration,
+        );
+        out.rate.rows.push(
+          tableRow(s.name, "allowAll", m.allowAll),
+          tableRow(s.name, "real", m.real),
+        );
+        out.rate.lines.push(rateLine(s.name, m));
+        lag = Math.max(lag, lagMs);
+      }
+      if (o.mode !== "rate") {
+        process.stderr.write(`${s.name} at maximum throughput …\n`);
+        const m = await maxThroughput(servers, { ...common, shape: "max" }, o.duration, o.rounds);
+        out.max.rows.push(
+          tableRow(s.name, "allowAll", m.allowAll),
+          tableRow(s.name, "real", m.real),
+        );
+        out.max.lines.push(maxLine(s.name, m));
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s.close()));
+  }
+
+  console.log(benchHeader("Admission benchmark", started));
+  console.log(
+    `Each server in its own process, load from a third; ${o.connections} keep-alive connections per ` +
+      `server, negotiated ${tls}; ${o.duration} s measured per row after a 1 s warm-up; cluster view: ` +
+      `${o.namespaces} namespaces, ${o.servers} MCPServers, ${POLICY_COUNT} CryptoPolicies.\n`,
+  );
+  const rateTitle =
+    o.pacing === "even"
+      ? `Fixed rate: ${o.rate} requests/s to each server at once, evenly spaced and interleaved, open ` +
+        `loop; response times from when each request was due (the pacer ran at most ` +
+        `${lag.toFixed(1)} ms late)`
+      : `Fixed rate: ${o.rate} requests/s to each server at once by autocannon \`overallRate\` (each ` +
+        `second's requests sent in one burst)`;
+  const sections = [
+    { show: o.mode !== "max", title: rateTitle, ...out.rate },
+    {
+      show: o.mode !== "rate",
+      title: `Maximum throughput: autocannon, closed loop, one server at a time, ${o.rounds} rounds alternating the order`,
+      ...out.max,
+    },
+  ];
+  console.log(
+    "### The decision alone: each handler called in one process, no HTTP (1 s per cell)\n",
+  );
+  console.log("| review | allow-all CPU µs/review | webhook CPU µs/review | decision µs |");
+  console.log("| --- | ---: | ---: | ---: |");
+  console.log(`${decision.join("\n")}\n`);
+  for (const section of sections.filter((x) => x.show)) {
+    console.log(`### ${section.title}\n`);
+    console.log([...TABLE_HEAD, ...section.rows].join("\n"));
+    console.log(`\n${section.lines.join("\n")}\n`);
+  }
+}
+
+await main();

@@ -1,8 +1,19 @@
 import { describe, expect, it } from "vitest";
+import type { CryptoPolicy } from "../operator/api/types.generated.ts";
 import { staticView } from "./cluster-view.ts";
 import { podTemplateValidator } from "./pod-validator.ts";
-import { container, namespace, podBody, workload } from "./testing/fixtures.ts";
-import { ENFORCE, NS, PQ, WARN, WEATHER, fields, runPodValidator } from "./testing/run-pod.ts";
+import { container, namespace, podBody, policy, workload } from "./testing/fixtures.ts";
+import {
+  AUDIT,
+  ENFORCE,
+  NS,
+  PQ,
+  SELECT,
+  WARN,
+  WEATHER,
+  fields,
+  runPodValidator,
+} from "./testing/run-pod.ts";
 
 describe("pods under Enforce", () => {
   it.each<[string, ReturnType<typeof podBody>, string[]]>([
@@ -212,5 +223,50 @@ describe("failures", () => {
         cluster: view,
       }),
     ).toThrow("`spec.template` must be set");
+  });
+});
+
+describe("one namespace object, reviewed again and again", () => {
+  // The validator reuses the policy resolution of a namespace while the namespace object and the policy
+  // objects are the same ones (informer caches replace an object that changes). Each step here keeps the
+  // namespace object and changes the policies, or the reverse: each must be decided afresh.
+  const shop = namespace(NS, { tier: "mcp" });
+  const elsewhere = namespace(NS, { tier: "other" });
+  const uncovered = workload("Pod", "web", NS, podBody({ labels: { app: "other" } }));
+  const validate = podTemplateValidator("v1/Pod");
+
+  it("decides each step by the policies and labels of that step", () => {
+    const steps: [
+      string,
+      ReturnType<typeof namespace>,
+      CryptoPolicy[],
+      "denied" | "warned" | "admitted",
+    ][] = [
+      ["Enforce", shop, [ENFORCE], "denied"],
+      ["the same policy object again", shop, [ENFORCE], "denied"],
+      ["Warn instead", shop, [WARN], "warned"],
+      [
+        "a new object for policy `enforce`, now Audit",
+        shop,
+        [policy("enforce", { ...SELECT, enforcement: "Audit" })],
+        "admitted",
+      ],
+      ["Enforce again", shop, [ENFORCE], "denied"],
+      ["Enforce among others", shop, [AUDIT, ENFORCE], "denied"],
+      ["no policy at all", shop, [], "admitted"],
+      ["labels the policies do not select", elsewhere, [ENFORCE], "admitted"],
+      ["back to the selected labels", shop, [ENFORCE], "denied"],
+    ];
+    for (const [step, ns, policies, expected] of steps) {
+      const cluster = staticView({ namespaces: [ns], policies, servers: [WEATHER] });
+      const v = validate(uncovered, undefined, "CREATE", {
+        namespace: NS,
+        name: "web",
+        kind: "Pod",
+        cluster,
+      });
+      const outcome = v.errors.length ? "denied" : v.warnings.length ? "warned" : "admitted";
+      expect({ step, outcome }).toEqual({ step, outcome: expected });
+    }
   });
 });

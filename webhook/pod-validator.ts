@@ -2,7 +2,8 @@
  * The validator of Pods and of the pod templates of Deployment, StatefulSet, DaemonSet, ReplicaSet, Job
  * and CronJob: finds the template ({@link podTemplateOf}), applies the pod rule ({@link podFindings}) in
  * the object's namespace under its effective policy, and turns the violations into a verdict by the
- * policy's enforcement mode ({@link enforce}). Pure.
+ * policy's enforcement mode ({@link enforce}). Pure, but for the effective policy it remembers per
+ * namespace while nothing it depends on changes (pod-resolution.ts).
  *
  * Updates. An object being deleted is always admitted (finalizers must be removable). An update that does
  * not change what the rule reads is warned about, never denied (see enforcement.ts): for a Pod that is its
@@ -16,10 +17,10 @@
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { PodShape } from "../operator/policy/exposure.ts";
-import { resolvePolicy } from "../operator/policy/merge.ts";
 import { metadataOf, namespaceOf, unchangedBy } from "./context.ts";
 import { enforce } from "./enforcement.ts";
 import { podFindings } from "./pod-decision.ts";
+import { resolutionFor } from "./pod-resolution.ts";
 import { podTemplateOf, templateField } from "./pod-templates.ts";
 import type { ClusterView, Validator } from "./types.ts";
 
@@ -64,7 +65,7 @@ export function podTemplateValidator(kindKey: string): Validator {
     const metadata = metadataOf(object);
     if (metadata.deletionTimestamp) return { errors: [], warnings: [] };
     const { namespace, labels } = namespaceOf(context, object);
-    const resolution = resolvePolicy(context.cluster.policies(), labels);
+    const resolution = resolutionFor(context.cluster.policies(), labels);
     const findings = podFindings({
       template,
       namespace,

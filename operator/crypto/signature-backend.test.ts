@@ -18,6 +18,16 @@ describe("signatureBackend", () => {
     expect(signatureBackend(choice, alg).name).toBe(name);
   });
 
+  // bench/crypto.ts measures native (OpenSSL) 8x–10x faster than noble for every ML-DSA operation, so
+  // `auto` must never leave native for a parameter set native has.
+  it.each(SIGNATURE_ALGORITHMS)("auto for %s is native wherever native has it", (alg) => {
+    const native = SIGNATURE_BACKENDS.native;
+    expect(signatureBackend("auto", alg)).toBe(
+      native.supports(alg) ? native : SIGNATURE_BACKENDS.noble,
+    );
+    expect(native.supports(alg)).toBe(true);
+  });
+
   it("names `choice` when it is unknown", () => {
     expect(() => signatureBackend("fastest" as SignatureBackendChoice, "ML-DSA-65")).toThrow(
       /`choice`/,
