@@ -35,6 +35,9 @@ import {
 import { decodeAnchors, encodeAnchors, type DecodedAnchors } from "./anchor-secret.ts";
 import { BUNDLE_ENTRY, bundleAnchors, bundleConfigMap, bundlePem } from "./bundle.ts";
 
+/** The type of the anchor Secret, which tells it from any other Secret of the same name. */
+const ANCHOR_SECRET_TYPE = "latticeguard.dev/trust-anchor";
+
 /**
  * Everything the trust anchor reconciler reads, writes and is configured with.
  *
@@ -134,7 +137,7 @@ async function writeAnchors(
   let secret = g.secret;
   if (plan.steps.length > 0 || g.decoded.problems.length > 0 || !g.secret) {
     const metadata = { name: deps.secretName, namespace: deps.namespace, labels: MANAGED_LABELS };
-    const base = { apiVersion: "v1", kind: "Secret", type: "latticeguard.dev/trust-anchor" };
+    const base = { apiVersion: "v1", kind: "Secret", type: ANCHOR_SECRET_TYPE };
     try {
       secret = await applyGuarded<V1Secret>(
         deps.writer,
@@ -144,15 +147,33 @@ async function writeAnchors(
       );
     } catch (error) {
       if (g.secret || !isConflict(error)) throw error;
-      throw new Error(
-        `Secret ${deps.namespace}/${deps.secretName} exists but is not in the operator's cache: ` +
-          `it must carry the label app.kubernetes.io/managed-by=latticeguard`,
-        { cause: error },
-      );
+      throw await relabelUnseen(deps, error);
     }
   }
   // Entries no apply of ours owns (edited by hand) would outlive the anchors they belonged to.
   const stale = Object.keys(secret?.data ?? {}).filter((k) => !(k in data));
   if (secret && stale.length > 0) secret = await deps.writer.removeSecretEntries(secret, stale);
   return { anchors, created, secret };
+}
+
+/**
+ * The anchor Secret exists but the cache, which selects on LatticeGuard's label, does not hold it: someone
+ * removed the label. If it is an anchor Secret (by its type), the label is restored, and nothing else, so
+ * the informer sees it again and the next reconcile reads its anchors; a Secret of that name of another
+ * type is never written. Either way, returns the error the reconcile fails with (and is retried on).
+ */
+async function relabelUnseen(deps: TrustAnchorDeps, conflict: unknown): Promise<Error> {
+  const where = `Secret ${deps.namespace}/${deps.secretName}`;
+  const secret = await deps.writer.readSecret(deps.namespace, deps.secretName);
+  if (secret?.type !== ANCHOR_SECRET_TYPE)
+    return new Error(
+      `${where} exists but is not in the operator's cache: it must carry the label ` +
+        `app.kubernetes.io/managed-by=latticeguard and type ${ANCHOR_SECRET_TYPE}`,
+      { cause: conflict },
+    );
+  await deps.writer.labelSecret(secret, MANAGED_LABELS);
+  deps.log.warn({ secret: deps.secretName }, "Restored the label of the trust anchor Secret");
+  return new Error(
+    `${where} had lost its label app.kubernetes.io/managed-by=latticeguard: restored`,
+  );
 }

@@ -65,6 +65,13 @@ export interface Writer {
    * away.
    */
   removeSecretEntries(secret: V1Secret, keys: readonly string[]): Promise<V1Secret>;
+  /** Reads a Secret from the API server itself, not a cache; undefined when it does not exist. */
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /**
+   * Merge-patches `labels` onto a Secret (other labels stay), only if it is still at the resourceVersion
+   * given (else 409): for a Secret of ours that lost the label our informer selects on.
+   */
+  labelSecret(secret: V1Secret, labels: Readonly<Record<string, string>>): Promise<V1Secret>;
   /** Server-side applies `object`; with `metadata.resourceVersion` set, only if it is unchanged. */
   apply<T extends KubernetesObject>(object: T): Promise<T>;
   /** Creates `object`; fails with 409 if it exists (so two writers cannot both create it). */
@@ -95,6 +102,21 @@ export function apiWriter(kc: KubeConfig): Writer {
             metadata: { resourceVersion: secret.metadata!.resourceVersion },
             data: Object.fromEntries(keys.map((k) => [k, null])),
           },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      ),
+    readSecret: (namespace, name) =>
+      core.readNamespacedSecret({ name, namespace }).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }),
+    labelSecret: (secret, labels) =>
+      core.patchNamespacedSecret(
+        {
+          name: secret.metadata!.name!,
+          namespace: secret.metadata!.namespace!,
+          body: { metadata: { resourceVersion: secret.metadata!.resourceVersion, labels } },
+          fieldManager: FIELD_MANAGER,
         },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       ),

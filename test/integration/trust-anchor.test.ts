@@ -190,6 +190,21 @@ describe("the trust anchor with production lifetimes", () => {
     expect(await readConfigMap(opNamespace)).toBeDefined();
   });
 
+  it("restores the label of an anchor Secret someone removed it from, and keeps its anchors", async () => {
+    const before = await anchorsOf("latticeguard-trust-anchor");
+    await core.patchNamespacedSecret({
+      name: "latticeguard-trust-anchor",
+      namespace: opNamespace,
+      body: [{ op: "remove", path: "/metadata/labels/app.kubernetes.io~1managed-by" }],
+    });
+    await vi.waitFor(async () => {
+      const secret = await readSecret("latticeguard-trust-anchor");
+      expect(secret?.metadata?.labels?.["app.kubernetes.io/managed-by"]).toBe("latticeguard");
+    }, poll);
+    // No anchor was made in its place: the same anchors, the same seeds.
+    expect((await anchorsOf("latticeguard-trust-anchor")).anchors).toEqual(before.anchors);
+  });
+
   it("repairs and reports an anchor Secret whose seed no longer matches its certificate", async () => {
     await createServer("repair");
     const { anchors } = await anchorsOf("latticeguard-trust-anchor");
