@@ -8,12 +8,12 @@
  * const operator = await startOperator(config);
  * await operator.stop();
  */
-import {
+import type {
   KubeConfig,
-  type V1ConfigMap,
-  type V1Namespace,
-  type V1Pod,
-  type V1Secret,
+  V1ConfigMap,
+  V1Namespace,
+  V1Pod,
+  V1Secret,
 } from "@kubernetes/client-node";
 import { API_VERSION } from "./api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
@@ -25,18 +25,36 @@ import { startIssuer, type RunningIssuer } from "./identity/issuer.ts";
 import type { IssuerCaches } from "./identity/issuer-handle.ts";
 import { trustControllers } from "./identity/anchor-controllers.ts";
 import { apiConfigMapRemover } from "./identity/bundle-reconcile.ts";
+import { latestWins } from "./identity/issuer-status.ts";
 import { ISSUER_FIELD_MANAGER, MANAGED_LABELS, apiWriter, type Writer } from "./kube/apply.ts";
+import { loadKubeConfig } from "./kube/kubeconfig.ts";
 import { logger } from "./log.ts";
 import { keyMaterial } from "./mcpserver/key-material.ts";
 import { mcpServerReconciler } from "./mcpserver/reconcile.ts";
 import { RekeyLimiter } from "./mcpserver/rekey-limiter.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { Controller, allKeysOf, ownerKeysOf, type KeyMapper } from "./runtime/controller.ts";
-import { Informer } from "./runtime/informer.ts";
+import {
+  Controller,
+  allKeysOf,
+  ownerKeysOf,
+  specFingerprint,
+  whenChanged,
+} from "./runtime/controller.ts";
+import { Informer, metadataOnly, stripManagedFields } from "./runtime/informer.ts";
+import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
+import { shareConnections } from "./kube/shared-connections.ts";
 import { LeaderElector } from "./runtime/leader.ts";
 import type { QueueHooks } from "./runtime/queue.ts";
 import type { Registry } from "prom-client";
 import { serveOperatorHttp } from "./server.ts";
+import {
+  CHILD_DELAY_MS,
+  COVERAGE_DELAY_MS,
+  coverageFingerprint,
+  namespaceFingerprint,
+  podFingerprint,
+  serversInNamespaceOf,
+} from "./watch-triggers.ts";
 import { certificateSource, startWebhook, type RunningWebhook } from "../webhook/webhook.ts";
 
 /** A running operator. */
@@ -66,20 +84,6 @@ function queueHooks(metrics: Metrics, controller: string): QueueHooks {
   };
 }
 
-/** Maps an object in some namespace to the keys of every MCPServer in that namespace. */
-function serversInNamespaceOf(
-  servers: Informer<MCPServer>,
-  namespaceOf: (obj: V1Pod | V1Namespace) => string | undefined,
-): KeyMapper<V1Pod | V1Namespace> {
-  return (_key, obj) => {
-    const namespace = namespaceOf(obj);
-    return servers
-      .list()
-      .filter((s) => s.metadata.namespace === namespace)
-      .map((s) => `${namespace}/${s.metadata.name}`);
-  };
-}
-
 /** The identity issuance API on this replica, unless `--issuer-bind-address=off`. */
 async function startIdentityIssuer(
   kc: KubeConfig,
@@ -90,10 +94,31 @@ async function startIdentityIssuer(
   cachesReady: () => boolean,
   writer: Writer,
 ): Promise<RunningIssuer | undefined> {
-  const { issuerAddress, issuerService: svc, trustDomain, maxTtlMs } = config.identity;
+  const {
+    issuerAddress,
+    issuerService: svc,
+    trustDomain,
+    maxTtlMs,
+    issuerLimits,
+  } = config.identity;
   if (!issuerAddress) return undefined;
   const ns = config.namespace;
   const log = logger.child({ component: "issuer" });
+  // Recorded in the MCPServer's status.identity under the issuer's own field manager, from any replica;
+  // one write per MCPServer at a time, so a burst of issuances never piles up status writes.
+  const recordIdentity = latestWins<object>(
+    (key, identity) => {
+      const [namespace, name] = key.split("/") as [string, string];
+      return writer.applyStatus(
+        { kind: "MCPServer", metadata: { name, namespace } },
+        "mcpservers",
+        { identity },
+        ISSUER_FIELD_MANAGER,
+      );
+    },
+    (key, error) =>
+      log.warn({ err: error, mcpserver: key }, "Failed to record issued identity in status"),
+  );
   return startIssuer({
     kc,
     address: issuerAddress,
@@ -105,28 +130,14 @@ async function startIdentityIssuer(
     registry,
     log,
     cachesReady,
-    // Recorded in the MCPServer's status.identity under the issuer's own field manager, from any replica.
-    onIssued: ({ namespace, mcpserver, algorithm, notAfter }) => {
-      const identity = {
+    limits: issuerLimits,
+    onIssued: ({ namespace, mcpserver, algorithm, notAfter }) =>
+      recordIdentity(`${namespace}/${mcpserver}`, {
         algorithm,
         lastIssuanceTime: new Date().toISOString(),
         // X.509 times have whole seconds: report what the certificate says.
         lastIssuedNotAfter: new Date(Math.floor(notAfter.getTime() / 1000) * 1000).toISOString(),
-      };
-      writer
-        .applyStatus(
-          { kind: "MCPServer", metadata: { name: mcpserver, namespace } },
-          "mcpservers",
-          { identity },
-          ISSUER_FIELD_MANAGER,
-        )
-        .catch((error: unknown) =>
-          log.warn(
-            { err: error, namespace, mcpserver },
-            "Failed to record issued identity in status",
-          ),
-        );
-    },
+      }),
   });
 }
 
@@ -134,9 +145,10 @@ async function startIdentityIssuer(
 export async function startOperator(config: OperatorConfig): Promise<RunningOperator> {
   const log = logger.child({ component: "operator" });
   logger.level = config.logLevel;
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
+  // Every API request but a watch is abandoned after --kube-api-timeout.
+  const kc = loadKubeConfig(config.kubeconfig, config.kubeApiTimeoutMs);
+  if (!shareConnections(kc))
+    log.warn("Found no way to share API server connections: each request opens its own");
   const metrics = createMetrics();
   const managed = Object.entries(MANAGED_LABELS)
     .map(([k, v]) => `${k}=${v}`)
@@ -150,7 +162,11 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const namespaces = new Informer<V1Namespace>(kc, {
     resource: { apiVersion: "v1", plural: "namespaces" },
   });
-  const pods = new Informer<V1Pod>(kc, { resource: { apiVersion: "v1", plural: "pods" } });
+  // Every pod of the cluster: keep only the metadata, the part the controllers read.
+  const pods = new Informer<V1Pod>(kc, {
+    resource: { apiVersion: "v1", plural: "pods" },
+    transform: metadataOnly,
+  });
   const secrets = new Informer<V1Secret>(kc, {
     resource: { apiVersion: "v1", plural: "secrets" },
     labelSelector: managed,
@@ -158,6 +174,8 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const configMaps = new Informer<V1ConfigMap>(kc, {
     resource: { apiVersion: "v1", plural: "configmaps" },
     labelSelector: managed,
+    // Public keys are only ever compared with what would be published: cache their digest.
+    transform: (cm) => digestPublishedKeys(stripManagedFields(cm)),
   });
   const informers = [servers, policies, namespaces, pods, secrets, configMaps];
 
@@ -177,7 +195,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   if (!elector) metrics.leader.set(1);
 
   const writer = apiWriter(kc);
-  const events = apiEventRecorder(kc, log);
+  const events = apiEventRecorder(kc, log, { registry: metrics.registry });
   const now = () => Date.now();
   const mcpServers = new Controller({
     name: "mcpserver",
@@ -208,17 +226,28 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     }),
   })
     .watch(servers)
-    .watch(policies, allKeysOf(servers))
+    // A policy's status changes with every coverage count; only its spec concerns the servers.
+    .watch(policies, whenChanged(policies, specFingerprint, allKeysOf(servers)))
     .watch(
       namespaces,
-      serversInNamespaceOf(servers, (ns) => ns.metadata?.name),
+      whenChanged(
+        namespaces,
+        namespaceFingerprint,
+        serversInNamespaceOf(servers, (ns: V1Namespace) => ns.metadata?.name),
+      ),
     )
     .watch(
       pods,
-      serversInNamespaceOf(servers, (pod) => pod.metadata?.namespace),
+      whenChanged(
+        pods,
+        podFingerprint,
+        serversInNamespaceOf(servers, (pod: V1Pod) => pod.metadata?.namespace),
+      ),
     )
-    .watch(secrets, ownerKeysOf("MCPServer"))
-    .watch(configMaps, ownerKeysOf("MCPServer"));
+    // Mostly the echoes of this controller's own writes: by the time they are reconciled, the status
+    // written after them is in the cache too, so nothing is written twice.
+    .watch(secrets, ownerKeysOf("MCPServer"), { delayMs: CHILD_DELAY_MS })
+    .watch(configMaps, ownerKeysOf("MCPServer"), { delayMs: CHILD_DELAY_MS });
   const cryptoPolicies = new Controller({
     name: "cryptopolicy",
     leader: elector,
@@ -236,9 +265,18 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     }),
   })
     .watch(policies)
-    .watch(namespaces, allKeysOf(policies))
-    .watch(servers, allKeysOf(policies))
-    .watch(pods, allKeysOf(policies));
+    // Another policy's spec can make this one conflict.
+    .watch(policies, whenChanged(policies, specFingerprint, allKeysOf(policies)))
+    // Coverage: recomputed at most once a second however many objects change.
+    .watch(namespaces, whenChanged(namespaces, namespaceFingerprint, allKeysOf(policies)), {
+      delayMs: COVERAGE_DELAY_MS,
+    })
+    .watch(servers, whenChanged(servers, coverageFingerprint, allKeysOf(policies)), {
+      delayMs: COVERAGE_DELAY_MS,
+    })
+    .watch(pods, whenChanged(pods, podFingerprint, allKeysOf(policies)), {
+      delayMs: COVERAGE_DELAY_MS,
+    });
   const trust = trustControllers({
     identity: config.identity,
     namespace: config.namespace,

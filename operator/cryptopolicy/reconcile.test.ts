@@ -1,6 +1,7 @@
 import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { CryptoPolicy, MCPServer } from "../api/types.generated.ts";
+import { cacheOf } from "../kube/cache.ts";
 import { findCondition } from "../kube/conditions.ts";
 import { evaluatePolicy, policyConditions } from "./reconcile.ts";
 
@@ -64,10 +65,17 @@ describe("evaluatePolicy", () => {
     pod("a", "s2", "MLKEM1024"),
     pod("c", "s4", "X25519MLKEM768"),
   ];
+  const serverCache = cacheOf(servers);
+  const podCache = cacheOf(pods);
+  const cluster = {
+    namespaces,
+    serversIn: (n: string) => serverCache.inNamespace(n),
+    podsIn: (n: string) => podCache.inNamespace(n),
+  };
 
   it("counts what the policy selects and what complies", () => {
     const p = policy("tier-x", ["ML-KEM-768"], { tier: "x" });
-    const { coverage, conflicts } = evaluatePolicy(p, [p], namespaces, servers, pods);
+    const { coverage, conflicts } = evaluatePolicy(p, [p], cluster);
     expect(coverage).toEqual({
       namespaces: 2,
       mcpServers: 3,
@@ -81,7 +89,7 @@ describe("evaluatePolicy", () => {
   it("finds the namespaces where it conflicts with another policy", () => {
     const mine = policy("mine", ["ML-KEM-768"]);
     const theirs = policy("theirs", ["X-Wing"], { tier: "x" });
-    const { conflicts } = evaluatePolicy(mine, [mine, theirs], namespaces, servers, pods);
+    const { conflicts } = evaluatePolicy(mine, [mine, theirs], cluster);
     expect(conflicts).toEqual([
       { namespace: "a", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },
       { namespace: "b", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },

@@ -20,7 +20,7 @@ import { isDeepStrictEqual } from "node:util";
 import { LOCKDOWN_ANNOTATION, LOCKDOWN_HANDLED_ANNOTATION } from "../api/annotations.ts";
 import type { CryptoPolicy, MCPServer, MCPServerStatus } from "../api/types.generated.ts";
 import type { EventReason, EventRecorder } from "../events.ts";
-import type { Cache } from "../kube/cache.ts";
+import type { Cache, NamespacedCache } from "../kube/cache.ts";
 import {
   MANAGED_LABELS,
   applyGuarded,
@@ -48,8 +48,11 @@ import {
   publishKeys,
   type DecodedKeyring,
 } from "./keyring.ts";
+import { isPublished } from "./published-digest.ts";
 import type { RekeyLimiter } from "./rekey-limiter.ts";
+import { reclaimUnseenSecret } from "./unseen-secret.ts";
 import {
+  MIN_REQUEUE_MS,
   applySteps,
   decideRotation,
   rotationDue,
@@ -64,7 +67,7 @@ export interface MCPServerDeps {
   namespaces: Cache<V1Namespace>;
   secrets: Cache<V1Secret>;
   configMaps: Cache<V1ConfigMap>;
-  pods: Cache<V1Pod>;
+  pods: NamespacedCache<V1Pod>;
   writer: Writer;
   keys: KeyMaterial;
   rekeyLimiter: RekeyLimiter;
@@ -103,6 +106,7 @@ interface Gathered {
   resolution: PolicyResolution;
   secret: V1Secret | undefined;
   keyring: DecodedKeyring;
+  /** What the cache shows of the published `keys.json`: its digest (see published-digest.ts). */
   publishedKeys: string | undefined;
   lockdownRequested: string | undefined;
   pods: { selected: number; compliant: number };
@@ -110,13 +114,9 @@ interface Gathered {
 
 /** The pods `server` selects, and how many of them declare a transport `policy` allows. */
 function podCounts(deps: MCPServerDeps, server: MCPServer, policy: PolicyResolution["policy"]) {
-  const namespace = server.metadata.namespace;
   const selected = deps.pods
-    .list()
-    .filter(
-      (p) =>
-        p.metadata?.namespace === namespace && selects(server.spec.selector, p.metadata?.labels),
-    );
+    .inNamespace(server.metadata.namespace!)
+    .filter((p) => selects(server.spec.selector, p.metadata?.labels));
   return {
     selected: selected.length,
     compliant: selected.filter((p) => hasPostQuantumTransport(p, policy)).length,
@@ -200,10 +200,13 @@ export function mcpServerReconciler(
       written = await writeKeyring(deps, g, plan, now, log);
     } catch (error) {
       if (error instanceof UnseenSecretError) {
-        // Either the cache has not caught up with a Secret just written, or the Secret lacks the label
-        // the informer selects on and never will: look again in a while, never write over it.
-        log.warn({ secret: error.secret }, error.message);
-        return { requeueAfter: UNSEEN_SECRET_RETRY_MS };
+        // Either the cache has not caught up with a Secret just written, or another writer took away
+        // the label the informer selects on: never write over its keys, at most restore its labels.
+        const requeueAfter = await reclaimUnseenSecret(deps, server, secretName(name), log, {
+          soonMs: CONFLICT_RETRY_MS,
+          laterMs: UNSEEN_SECRET_RETRY_MS,
+        });
+        return { requeueAfter };
       }
       if (!isConflict(error)) throw error;
       // The cache was behind the Secret (or another writer won): decide again on fresh state.
@@ -214,9 +217,11 @@ export function mcpServerReconciler(
     await publish(deps, g, keys, seeds);
     await writeStatus(deps, g, keys, choice, plan, now);
     report(deps, g, keys, plan, log);
+    // The plan counts from `now`, the queue from when this returns: the writes in between must not
+    // make every rotation late by their duration.
     const wait = plan.rekeyPending
       ? Math.max(deps.rekeyLimiter.waitMs(), 100)
-      : plan.requeueAfterMs;
+      : Math.max(MIN_REQUEUE_MS, plan.requeueAfterMs - (deps.now() - now));
     return { requeueAfter: wait };
   };
 }
@@ -307,7 +312,7 @@ async function publish(
     null,
     2,
   );
-  if (published === g.publishedKeys) return;
+  if (isPublished(published, g.publishedKeys)) return;
   await deps.writer.apply<V1ConfigMap>({
     apiVersion: "v1",
     kind: "ConfigMap",

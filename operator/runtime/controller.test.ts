@@ -6,6 +6,8 @@ import {
   Controller,
   allKeysOf,
   ownerKeysOf,
+  specFingerprint,
+  whenChanged,
   type ControllerOptions,
   type LeaderGate,
   type Source,
@@ -214,5 +216,91 @@ describe("Controller", () => {
     expect(reconciled).toEqual(["ns/a"]);
     expect(clock.pendingTimers).toBe(0);
     expect(() => c.watch(new FakeSource())).toThrow(/must get its sources before start/);
+  });
+});
+
+describe("Controller watching with a delay", () => {
+  it("coalesces a burst of changes into one reconcile per key, at most one per delay", async () => {
+    const policies = new FakeSource(["strict", "baseline"]);
+    const servers = new FakeSource();
+    const { controller: c, reconciled, clock } = controller();
+    c.watch(policies).watch(servers, allKeysOf(policies), { delayMs: 1000 }).start();
+    policies.sync();
+    servers.sync();
+    await settle();
+    for (let i = 0; i < 500; i++) servers.emit(`ns/s${i}`);
+    await clock.advance(999);
+    expect(reconciled).toEqual([]);
+    await clock.advance(1);
+    expect(reconciled.sort()).toEqual(["baseline", "strict"]);
+    // Later changes wait a delay of their own; the pending time is not pushed back by more changes.
+    servers.emit("ns/s1");
+    await clock.advance(500);
+    servers.emit("ns/s2");
+    await clock.advance(500);
+    expect(reconciled).toHaveLength(4);
+  });
+
+  it("still reconciles a source watched without a delay at once", async () => {
+    const policies = new FakeSource(["strict"]);
+    const servers = new FakeSource();
+    const { controller: c, reconciled } = controller();
+    c.watch(policies).watch(servers, allKeysOf(policies), { delayMs: 1000 }).start();
+    policies.sync();
+    servers.sync();
+    policies.emit("strict");
+    await settle();
+    expect(reconciled).toEqual(["strict"]);
+  });
+
+  it.each([-1, Number.NaN])("refuses a delay of %s", (delayMs) => {
+    const { controller: c } = controller();
+    expect(() => c.watch(new FakeSource(), undefined, { delayMs })).toThrow(/delayMs/);
+  });
+});
+
+describe("whenChanged", () => {
+  const policy = (generation: number, status = "x"): KubernetesObject & { status: string } => ({
+    metadata: { name: "strict", generation },
+    status,
+  });
+
+  it.each([
+    ["the first sight of an object", [], policy(1), true],
+    ["a status-only change", [policy(1)], policy(1, "y"), false],
+    ["a spec change", [policy(1)], policy(2), true],
+    ["the same spec seen again after a change", [policy(1), policy(2)], policy(2, "z"), false],
+    [
+      "a deletion timestamp",
+      [policy(1)],
+      { metadata: { name: "strict", generation: 1, deletionTimestamp: new Date(0) } },
+      true,
+    ],
+  ] as const)("on %s passes the change on: %s", (_name, before, obj, passes) => {
+    const cache = new Map<string, KubernetesObject>([["strict", obj]]);
+    const mapper = whenChanged(cache, specFingerprint, () => ["ns/a", "ns/b"]);
+    for (const seen of before) mapper("strict", seen);
+    expect([...mapper("strict", obj)]).toEqual(passes ? ["ns/a", "ns/b"] : []);
+  });
+
+  it("passes a deletion on (the object left the cache), and a later re-creation", () => {
+    const cache = new Map<string, KubernetesObject>([["strict", policy(1)]]);
+    const mapper = whenChanged(cache, specFingerprint, () => ["ns/a"]);
+    expect([...mapper("strict", policy(1))]).toEqual(["ns/a"]);
+    cache.delete("strict");
+    expect([...mapper("strict", policy(1))]).toEqual(["ns/a"]);
+    cache.set("strict", policy(1));
+    expect([...mapper("strict", policy(1))]).toEqual(["ns/a"]);
+  });
+
+  it("keeps a fingerprint per key", () => {
+    const cache = new Map<string, KubernetesObject>([
+      ["a", policy(1)],
+      ["b", policy(1)],
+    ]);
+    const mapper = whenChanged(cache, specFingerprint, (key) => [key]);
+    expect([...mapper("a", policy(1))]).toEqual(["a"]);
+    expect([...mapper("b", policy(1))]).toEqual(["b"]);
+    expect([...mapper("a", policy(1))]).toEqual([]);
   });
 });

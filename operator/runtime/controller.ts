@@ -12,6 +12,12 @@
  *   without a mapper is queued again: a safety net for keys the bounded queue dropped.
  * - Sources may be shared between controllers, so a controller starts them (`start()` is idempotent)
  *   but never stops them; their owner stops them after the controllers.
+ * - Fan-out is kept in proportion. A mapper can be wrapped in {@link whenChanged}, so that only changes to
+ *   what the target reads pass (a CryptoPolicy's spec, not its status: the policy controller's own
+ *   coverage writes must not reconcile every MCPServer), and a source can be watched with `delayMs`, so
+ *   that a burst of changes becomes one reconcile per key at most every `delayMs` (the queue keeps the
+ *   earliest pending time of a key): a CryptoPolicy's coverage is recomputed at most once a second
+ *   however many of its 5,000 MCPServers change.
  *
  * @example
  * const controller = new Controller({ name: "mcpserver", reconcile, leader: elector });
@@ -62,6 +68,20 @@ export interface LeaderGate {
 export type KeyMapper<T> = (key: string, obj: T) => Iterable<string>;
 
 /**
+ * How a watched source's changes are queued.
+ *
+ * @example
+ * controller.watch(servers, allKeysOf(policies), { delayMs: 1000 });
+ */
+export interface WatchOptions {
+  /**
+   * Queue the keys this long after the change instead of at once; further changes meanwhile add
+   * nothing (the pending time stands), so bursts are coalesced. Default 0: at once.
+   */
+  delayMs?: number;
+}
+
+/**
  * A controller's reconcile function and how to run it.
  *
  * @example
@@ -97,7 +117,11 @@ export class Controller {
   private readonly resyncPeriodMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly sources: { source: Source<never>; map?: KeyMapper<never> }[] = [];
+  private readonly sources: {
+    source: Source<never>;
+    map?: KeyMapper<never>;
+    delayMs: number;
+  }[] = [];
   private readonly cleanups: (() => void)[] = [];
   private resync: Timer | undefined;
   private started = false;
@@ -118,10 +142,12 @@ export class Controller {
   }
 
   /** Reconciles the keys of `source`'s objects, or the keys `map` derives from them. Before `start()`. */
-  watch<T>(source: Source<T>, map?: KeyMapper<T>): this {
+  watch<T>(source: Source<T>, map?: KeyMapper<T>, options: WatchOptions = {}): this {
     if (this.started)
       throw new Error(`Controller "${this.name}" must get its sources before start()`);
-    this.sources.push({ source, map } as { source: Source<never>; map?: KeyMapper<never> });
+    const delayMs = options.delayMs ?? 0;
+    if (!(delayMs >= 0)) throw new RangeError("`delayMs` must be zero or positive");
+    this.sources.push({ source, map, delayMs } as (typeof this.sources)[number]);
     return this;
   }
 
@@ -139,8 +165,8 @@ export class Controller {
   start(): this {
     if (this.started) return this;
     this.started = true;
-    for (const { source, map } of this.sources) {
-      this.cleanups.push(source.onChange((key, obj) => this.enqueue(key, obj, map)));
+    for (const { source, map, delayMs } of this.sources) {
+      this.cleanups.push(source.onChange((key, obj) => this.enqueue(key, obj, map, delayMs)));
       source.start();
     }
     void Promise.all(this.sources.map(({ source }) => source.whenSynced())).then(() =>
@@ -174,13 +200,19 @@ export class Controller {
     );
   }
 
-  private enqueue(key: string, obj: never, map: KeyMapper<never> | undefined): void {
+  private enqueue(
+    key: string,
+    obj: never,
+    map: KeyMapper<never> | undefined,
+    delayMs: number,
+  ): void {
+    const add = (k: string) => (delayMs > 0 ? this.queue.addAfter(k, delayMs) : this.queue.add(k));
     if (!map) {
-      this.queue.add(key);
+      add(key);
       return;
     }
     try {
-      for (const mapped of map(key, obj)) this.queue.add(mapped);
+      for (const mapped of map(key, obj)) add(mapped);
     } catch (error) {
       this.log.error({ err: error, key }, "Key mapper failed");
     }
@@ -219,4 +251,45 @@ export function ownerKeysOf(kind: string): KeyMapper<KubernetesObject> {
     (obj.metadata?.ownerReferences ?? [])
       .filter((ref) => ref.kind === kind)
       .map((ref) => refKey({ namespace: obj.metadata?.namespace, name: ref.name }));
+}
+
+/**
+ * Passes a change on to `map` only when it changes what the target reads: `fingerprint(obj)` differs
+ * from the one last seen for that key, or the object has left `source` (deleted). The first sight of an
+ * object always passes. Changes that leave the fingerprint alone (a status write, a resourceVersion)
+ * queue nothing.
+ *
+ * @example
+ * // A CryptoPolicy's status changes with every coverage count; only its spec concerns MCPServers.
+ * controller.watch(policies, whenChanged(policies, specFingerprint, allKeysOf(servers)));
+ */
+export function whenChanged<T extends KubernetesObject>(
+  source: { get(key: string): T | undefined },
+  fingerprint: (obj: T) => string,
+  map: KeyMapper<T>,
+): KeyMapper<T> {
+  const seen = new Map<string, string>();
+  return (key, obj) => {
+    if (source.get(key) === undefined) {
+      seen.delete(key);
+      return map(key, obj);
+    }
+    const print = fingerprint(obj);
+    if (seen.get(key) === print) return [];
+    seen.set(key, print);
+    return map(key, obj);
+  };
+}
+
+/**
+ * The fingerprint of what a controller reads from an object's spec: `metadata.generation` (which the API
+ * server increments on every spec change of a resource with a status subresource), with the deletion
+ * timestamp.
+ *
+ * @example
+ * specFingerprint({ metadata: { generation: 3 } }); // "3|"
+ */
+export function specFingerprint(obj: KubernetesObject): string {
+  const deleting = obj.metadata?.deletionTimestamp;
+  return `${obj.metadata?.generation ?? ""}|${deleting ? String(deleting) : ""}`;
 }

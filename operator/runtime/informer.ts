@@ -13,9 +13,17 @@
  * - A clean stop. `ListWatch.stop()` reports an abort error to its error handlers, and can leave a watch
  *   open when called during a list or connect; errors after `stop()` are ignored and {@link GuardedWatch}
  *   aborts whatever is still open.
- * - Objects exactly as the API server sent them, from the list and from the watch alike (see
- *   `resource.ts`), and handlers that receive keys and cannot break the informer by throwing.
+ * - Objects as the API server sent them, from the list and from the watch alike (see `resource.ts`),
+ *   less what `transform` drops, and handlers that receive keys and cannot break the informer by
+ *   throwing.
  * - `synced`: true once the first list has filled the cache and the watch connected, for `/readyz`.
+ * - Lean objects. Every object passes through `transform` before it is cached, from the list and from the
+ *   watch alike (as client-go's `SetTransform`): by default {@link stripManagedFields} drops
+ *   `metadata.managedFields` and kubectl's last-applied annotation, which no reconciler reads and which
+ *   can outweigh the rest of a small object; {@link metadataOnly} keeps just the metadata (pods, of
+ *   which the operator reads labels and annotations only).
+ * - One namespace at a time: `inNamespace(ns)` reads the objects of one namespace from the store,
+ *   which keeps them by namespace, without visiting the others.
  *
  * @example
  * const servers = new Informer<MCPServer>(kc, {
@@ -24,7 +32,12 @@
  * servers.onChange((key) => queue.add(key));
  * servers.start();
  */
-import { ListWatch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  ListWatch,
+  type KubeConfig,
+  type KubernetesObject,
+  type Watch,
+} from "@kubernetes/client-node";
 import { logger, type Logger } from "../log.ts";
 import { backoffDelay, checkBackoff, type BackoffPolicy } from "./backoff.ts";
 import { realClock, type Clock, type Timer } from "./clock.ts";
@@ -63,7 +76,7 @@ export interface InformerHooks {
  *   labelSelector: "app.kubernetes.io/managed-by=latticeguard",
  * };
  */
-export interface InformerOptions {
+export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   resource: ResourceType;
   /** Only this namespace; omit for cluster-scoped resources or all namespaces. */
   namespace?: string;
@@ -74,6 +87,44 @@ export interface InformerOptions {
   clock?: Clock;
   log?: Logger;
   hooks?: InformerHooks;
+  /**
+   * Applied to every object before it is cached or handed to handlers; must return an object with the
+   * same namespace, name and resourceVersion. Default {@link stripManagedFields}.
+   */
+  transform?: (obj: T) => T;
+}
+
+/** kubectl's client-side apply annotation: a full copy of the object as last applied. */
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * The object without `metadata.managedFields` and kubectl's last-applied annotation (both bookkeeping
+ * of the API server and kubectl, and often the larger part of a small object). The default transform.
+ *
+ * @example
+ * const lean = stripManagedFields(await readSecret()); // lean.metadata.managedFields === undefined
+ */
+export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
+  const metadata = obj.metadata;
+  if (!metadata || (!metadata.managedFields && !metadata.annotations?.[LAST_APPLIED])) return obj;
+  const { managedFields: _managed, ...rest } = metadata;
+  if (rest.annotations?.[LAST_APPLIED]) {
+    const { [LAST_APPLIED]: _applied, ...annotations } = rest.annotations;
+    rest.annotations = annotations;
+  }
+  return { ...obj, metadata: rest };
+}
+
+/**
+ * Only `apiVersion`, `kind` and the lean metadata of the object: for kinds of which only labels,
+ * annotations and names are read.
+ *
+ * @example
+ * new Informer<V1Pod>(kc, { resource: { apiVersion: "v1", plural: "pods" }, transform: metadataOnly });
+ */
+export function metadataOnly<T extends KubernetesObject>(obj: T): T {
+  const { apiVersion, kind, metadata } = stripManagedFields(obj);
+  return { apiVersion, kind, metadata } as T;
 }
 
 const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 30_000 };
@@ -106,7 +157,7 @@ export class Informer<T extends KubernetesObject> {
   private failures = 0;
   private restart: Timer | undefined;
 
-  constructor(kc: KubeConfig, options: InformerOptions) {
+  constructor(kc: KubeConfig, options: InformerOptions<T>) {
     this.path = resourcePath(options.resource, options.namespace);
     this.backoff = checkBackoff(options.backoff ?? DEFAULT_BACKOFF, "backoff");
     this.clock = options.clock ?? realClock;
@@ -114,12 +165,19 @@ export class Informer<T extends KubernetesObject> {
     this.hooks = options.hooks ?? {};
     this.watch = new GuardedWatch(kc);
     const { labelSelector } = options;
+    const transform = options.transform ?? stripManagedFields;
     const list = async () => {
       const result = await listJson<T>(kc, this.path, { labelSelector });
       this.call(() => this.hooks.onListed?.(result.items.length));
-      return result;
+      return { ...result, items: result.items.map(transform) };
     };
-    this.lw = new ListWatch<T>(this.path, this.watch, list, false, labelSelector);
+    this.lw = new ListWatch<T>(
+      this.path,
+      transformed(this.watch, transform),
+      list,
+      false,
+      labelSelector,
+    );
     for (const verb of ["add", "update", "delete"] as const)
       this.lw.on(verb, (obj) => this.emit(obj));
     this.lw.on("error", (error) => this.failed(error));
@@ -149,7 +207,13 @@ export class Informer<T extends KubernetesObject> {
 
   /** Every cached object. */
   list(): T[] {
-    return [...this.lw.list()];
+    // ListWatch builds a new array on every call: nothing here aliases the store.
+    return this.lw.list() as T[];
+  }
+
+  /** Every cached object in `namespace` (read from the store's per-namespace map, not filtered). */
+  inNamespace(namespace: string): T[] {
+    return namespace ? (this.lw.list(namespace) as T[]) : [];
   }
 
   /** The keys of every cached object. */
@@ -222,4 +286,26 @@ export class Informer<T extends KubernetesObject> {
       this.log.error({ err: error }, "Informer handler failed");
     }
   }
+}
+
+/**
+ * A watch whose added, modified and deleted objects pass through `transform` before `ListWatch` caches
+ * them; bookmarks and errors (a `Status`, whose `code` tells a 410) pass unchanged.
+ */
+function transformed<T>(watch: GuardedWatch, transform: (obj: T) => T): Watch {
+  const wrapper: Pick<Watch, "watch"> = {
+    watch: (path, params, callback, done) =>
+      watch.watch(
+        path,
+        params,
+        (phase, obj: T, raw) =>
+          callback(
+            phase,
+            phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED" ? transform(obj) : obj,
+            raw,
+          ),
+        done,
+      ),
+  };
+  return wrapper as Watch;
 }
