@@ -11,7 +11,7 @@
 import type { KubeConfig, V1Namespace } from "@kubernetes/client-node";
 import { API_VERSION } from "../operator/api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "../operator/api/types.generated.ts";
-import type { Cache } from "../operator/kube/cache.ts";
+import type { Cache, NamespacedCache } from "../operator/kube/cache.ts";
 import { listJson, resourcePath } from "../operator/runtime/resource.ts";
 import type { ClusterViews } from "./admit.ts";
 import type { ClusterView } from "./types.ts";
@@ -25,7 +25,7 @@ import type { ClusterView } from "./types.ts";
 export interface ViewCaches {
   namespaces: Cache<V1Namespace>;
   policies: Cache<CryptoPolicy>;
-  servers: Cache<MCPServer>;
+  servers: NamespacedCache<MCPServer>;
 }
 
 /**
@@ -39,8 +39,7 @@ export function cacheView(caches: ViewCaches): ClusterView {
     namespace: (name) => caches.namespaces.get(name),
     namespaces: () => caches.namespaces.list(),
     policies: () => caches.policies.list(),
-    servers: (namespace) =>
-      caches.servers.list().filter((s) => s.metadata?.namespace === namespace),
+    servers: (namespace) => caches.servers.inNamespace(namespace),
   };
 }
 
