@@ -15,8 +15,8 @@
  * EndpointSlice that points at this machine's own address (`--enable-aggregator-routing`).
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { networkInterfaces, tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -29,17 +29,14 @@ import {
   PolicyV1Api,
   type V1Deployment,
 } from "@kubernetes/client-node";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { startControlPlane, type ControlPlane } from "../../hack/control-plane.ts";
 import { helm, kubectl, tryKubectl } from "../../hack/kubectl.ts";
 import { repoRoot } from "../../hack/tools.ts";
-import { runAgent } from "../../operator/agent/agent.ts";
-import type { CheckedIdentity } from "../../operator/agent/answer.ts";
 import { GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
-import { DEFAULT_AUDIENCE } from "../../operator/identity/issuer.ts";
+import { agentIdentity } from "./agent-identity.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
 import { startPrometheus, type RunningPrometheus } from "./prometheus.ts";
 
@@ -302,70 +299,15 @@ describe("the operator with the chart's ServiceAccount", () => {
   });
 
   it("issues a workload identity to a pod an MCPServer selects", async () => {
-    const core = admin.makeApiClient(CoreV1Api);
-    await vi.waitFor(
-      () => core.readNamespacedServiceAccount({ name: "default", namespace: "mcp-demo" }),
-      poll,
-    );
-    await core.createNamespacedServiceAccount({
-      namespace: "mcp-demo",
-      body: { metadata: { name: "weather" } },
-    });
-    const pod = await core.createNamespacedPod({
-      namespace: "mcp-demo",
-      body: {
-        metadata: { name: "weather-0", labels: { app: "weather-mcp" } },
-        spec: {
-          serviceAccountName: "weather",
-          containers: [{ name: "mcp", image: "example.com/mcp:1" }],
-        },
-      },
-    });
-    const token = await core.createNamespacedServiceAccountToken({
-      name: "weather",
-      namespace: "mcp-demo",
-      body: {
-        spec: {
-          audiences: [DEFAULT_AUDIENCE],
-          boundObjectRef: {
-            kind: "Pod",
-            apiVersion: "v1",
-            name: "weather-0",
-            uid: pod.metadata!.uid,
-          },
-        },
-      },
-    });
-    const bundle = await vi.waitFor(async () => {
-      const cm = await core.readNamespacedConfigMap({
-        name: "latticeguard-trust-bundle",
-        namespace: "mcp-demo",
-      });
-      if (!cm.data?.["bundle.pem"]) throw new Error("no bundle yet");
-      return cm.data["bundle.pem"];
-    }, poll);
-    const dir = await mkdtemp(join(tmpdir(), "chart-agent-"));
-    await writeFile(join(dir, "token"), token.status!.token!);
-    await writeFile(join(dir, "bundle.pem"), bundle);
     const started = operator.logs.find((l) => l.msg === "Started operator")!;
-    const stop = new AbortController();
-    const timeout = setTimeout(() => stop.abort(), 60_000);
-    let identity: CheckedIdentity | undefined;
-    await runAgent({
-      issuer: new URL(`https://127.0.0.1:${String(started.issuerPort)}`),
-      tokenFile: join(dir, "token"),
-      bundleFile: join(dir, "bundle.pem"),
-      outDir: join(dir, "identity"),
-      algorithm: "ML-DSA-65",
-      signal: stop.signal,
-      log: pino({ level: "silent" }),
-      onWritten: (written) => {
-        identity = written;
-        stop.abort();
-      },
+    const { identity } = await agentIdentity(admin.makeApiClient(CoreV1Api), {
+      namespace: "mcp-demo",
+      pod: "weather-0",
+      serviceAccount: "weather",
+      labels: { app: "weather-mcp" },
+      issuerPort: started.issuerPort as number,
     });
-    clearTimeout(timeout);
-    expect(identity?.spiffeId).toBe("spiffe://cluster.local/ns/mcp-demo/sa/weather");
+    expect(identity.spiffeId).toBe("spiffe://cluster.local/ns/mcp-demo/sa/weather");
   });
 
   it("was refused nothing it needed", () => {

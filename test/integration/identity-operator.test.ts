@@ -3,16 +3,12 @@
  * operator, not started by the test) answers a pod's agent, and the MCPServer reports the identity in
  * `status.identity` and `IdentityReady`.
  */
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CoreV1Api } from "@kubernetes/client-node";
-import { pino } from "pino";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { runAgent } from "../../operator/agent/agent.ts";
-import type { CheckedIdentity } from "../../operator/agent/answer.ts";
 import { verifyCertificate } from "../../operator/crypto/index.ts";
-import { DEFAULT_AUDIENCE } from "../../operator/identity/issuer.ts";
+import { agentIdentity } from "./agent-identity.ts";
 import { testNamespace } from "./harness.ts";
 import { latticeguardObjects } from "./objects.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
@@ -41,62 +37,16 @@ afterAll(async () => {
 });
 
 it("issues an identity to a pod through the operator and reports it on the MCPServer", async () => {
-  await vi.waitFor(() => core.readNamespacedServiceAccount({ name: "default", namespace }), poll);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "weather" } } });
-  const pod = await core.createNamespacedPod({
+  const started = operator.logs.find((l) => l.msg === "Started operator")!;
+  const { identity, outDir, bundle } = await agentIdentity(core, {
     namespace,
-    body: {
-      metadata: { name: "weather-0", labels: { app: "weather" } },
-      spec: {
-        serviceAccountName: "weather",
-        containers: [{ name: "mcp", image: "example.com/mcp:1" }],
-      },
-    },
+    pod: "weather-0",
+    serviceAccount: "weather",
+    labels: { app: "weather" },
+    issuerPort: started.issuerPort as number,
   });
-  const token = await core.createNamespacedServiceAccountToken({
-    name: "weather",
-    namespace,
-    body: {
-      spec: {
-        audiences: [DEFAULT_AUDIENCE],
-        boundObjectRef: {
-          kind: "Pod",
-          apiVersion: "v1",
-          name: "weather-0",
-          uid: pod.metadata!.uid,
-        },
-      },
-    },
-  });
-  // The operator copies its trust bundle into every namespace with an MCPServer.
-  const bundle = await vi.waitFor(async () => {
-    const cm = await core.readNamespacedConfigMap({ name: "latticeguard-trust-bundle", namespace });
-    if (!cm.data?.["bundle.pem"]) throw new Error("no bundle yet");
-    return cm.data["bundle.pem"];
-  }, poll);
-  const dir = await mkdtemp(join(tmpdir(), "idop-"));
-  await writeFile(join(dir, "token"), token.status!.token!);
-  await writeFile(join(dir, "bundle.pem"), bundle);
-  const started = operator.logs.find((l) => l.msg === "Started operator");
-  const stop = new AbortController();
-  const timeout = setTimeout(() => stop.abort(), 60_000);
-  let identity: CheckedIdentity | undefined;
-  await runAgent({
-    issuer: new URL(`https://127.0.0.1:${String(started?.issuerPort)}`),
-    tokenFile: join(dir, "token"),
-    bundleFile: join(dir, "bundle.pem"),
-    outDir: join(dir, "identity"),
-    algorithm: "ML-DSA-65",
-    signal: stop.signal,
-    log: pino({ level: "silent" }),
-    onWritten: (written) => {
-      identity = written;
-      stop.abort();
-    },
-  });
-  clearTimeout(timeout);
-  expect(identity?.spiffeId).toBe(`spiffe://cluster.local/ns/${namespace}/sa/weather`);
-  const cert = await readFile(join(dir, "identity/cert.pem"), "utf8");
+  expect(identity.spiffeId).toBe(`spiffe://cluster.local/ns/${namespace}/sa/weather`);
+  const cert = await readFile(join(outDir, "cert.pem"), "utf8");
   const verified = await verifyCertificate(cert, [bundle]);
   expect(verified.dnsNames).toContain(`weather-svc.${namespace}.svc`);
   // The policy's TTL, ten minutes (give or take the backdated start).
