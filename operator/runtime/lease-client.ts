@@ -12,13 +12,13 @@
 import {
   ApiException,
   CoordinationV1Api,
-  Observable,
   V1MicroTime,
   type ConfigurationOptions,
   type KubeConfig,
   type V1Lease,
   type V1LeaseSpec,
 } from "@kubernetes/client-node";
+import { requestTimeout } from "../kube/kubeconfig.ts";
 import type { LeaseRecord } from "./lease-decision.ts";
 
 /**
@@ -112,20 +112,7 @@ export class LeaseClient {
 
   /** Bounds a request by the timeout, and aborts it with `signal`. */
   private options(signal?: AbortSignal): ConfigurationOptions {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    return {
-      middleware: [
-        {
-          pre: (context) => {
-            context.setSignal(combined);
-            return new Observable(Promise.resolve(context));
-          },
-          post: (response) => new Observable(Promise.resolve(response)),
-        },
-      ],
-      middlewareMergeStrategy: "append",
-    };
+    return requestTimeout(this.timeoutMs, signal);
   }
 }
 
