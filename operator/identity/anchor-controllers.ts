@@ -20,12 +20,12 @@ import type { Writer } from "../kube/apply.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { Controller, type LeaderGate, type Source } from "../runtime/controller.ts";
-import type { Cache } from "../kube/cache.ts";
+import type { NamespacedCache } from "../kube/cache.ts";
 import type { QueueHooks } from "../runtime/queue.ts";
 import { trustAnchorReconciler } from "./anchor-reconcile.ts";
 import { bundleCopyReconciler, type ConfigMapRemover } from "./bundle-reconcile.ts";
 
-type Informed<T> = Source<T> & Cache<T>;
+type Informed<T> = Source<T> & NamespacedCache<T>;
 
 /**
  * What the trust controllers are built from.

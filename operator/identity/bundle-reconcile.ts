@@ -12,7 +12,7 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
 import type { MCPServer } from "../api/types.generated.ts";
 import { MANAGED_LABELS, isConflict, isNotFound, type Writer } from "../kube/apply.ts";
-import type { Cache } from "../kube/cache.ts";
+import type { Cache, NamespacedCache } from "../kube/cache.ts";
 import type { Logger } from "../log.ts";
 import { BUNDLE_ENTRY, TRUST_BUNDLE_LABEL, bundleConfigMap, decideCopy } from "./bundle.ts";
 
@@ -60,7 +60,7 @@ export interface BundleCopyDeps {
   /** The operator's namespace, which holds the source (never touched here). */
   namespace: string;
   bundleName: string;
-  servers: Cache<MCPServer>;
+  servers: NamespacedCache<MCPServer>;
   configMaps: Cache<V1ConfigMap>;
   writer: Writer;
   remove: ConfigMapRemover;
@@ -82,8 +82,8 @@ export function bundleCopyReconciler(deps: BundleCopyDeps): (namespace: string) 
   return async (namespace) => {
     if (namespace === deps.namespace) return;
     const hasServers = deps.servers
-      .list()
-      .some((s) => s.metadata.namespace === namespace && !s.metadata.deletionTimestamp);
+      .inNamespace(namespace)
+      .some((s) => !s.metadata.deletionTimestamp);
     const source = deps.configMaps.get(`${deps.namespace}/${deps.bundleName}`);
     const found = deps.configMaps.get(`${namespace}/${deps.bundleName}`);
     const copy = found && isBundle(found) ? found : undefined;
