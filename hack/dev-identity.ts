@@ -12,7 +12,7 @@ import { pino } from "pino";
 import { TRANSPORT_ANNOTATION } from "../operator/api/annotations.ts";
 import { runAgent } from "../operator/agent/agent.ts";
 import type { CheckedIdentity } from "../operator/agent/answer.ts";
-import { DEFAULT_AUDIENCE } from "../operator/identity/issuer.ts";
+import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
 
 const NAMESPACE = "mcp-demo";
 

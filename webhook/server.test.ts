@@ -14,7 +14,7 @@ import {
   workload,
 } from "./testing/fixtures.ts";
 import { StaticCertificates, loopbackCertificates } from "./testing/static-certificates.ts";
-import { issueServing } from "./tls/certs.ts";
+import { issueServing } from "../operator/tls/certs.ts";
 import type { AdmissionRequest } from "./types.ts";
 import { VALIDATORS } from "./validators.ts";
 

@@ -33,13 +33,13 @@ import {
   DEFAULT_CONNECTION_LIMITS,
   listenTls,
   type ConnectionLimits,
-} from "../operator/http/tls-server.ts";
+} from "../operator/tls/server.ts";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../operator/log.ts";
 import type { Metrics } from "../operator/metrics.ts";
 import { BodyBudget, DEFAULT_BODY_BUDGET, type BodyBudgetSizes } from "./body-budget.ts";
 import { decodeReview, encodeReview, internalErrorResponse } from "./codec.ts";
-import type { CertificateSource } from "./tls/source.ts";
+import type { CertificateSource } from "../operator/tls/source.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./types.ts";
 
 /**

@@ -16,10 +16,10 @@ import { clusterViews, type ViewCaches } from "./cluster-view.ts";
 import { throttledEvents } from "./events.ts";
 import { sharedFreshReads } from "./fresh-reads.ts";
 import { serveWebhook } from "./server.ts";
-import { DirectoryCertificates } from "./tls/cert-dir.ts";
-import type { Hosts } from "./tls/certs.ts";
+import { DirectoryCertificates } from "../operator/tls/cert-dir.ts";
+import type { Hosts } from "../operator/tls/certs.ts";
 import { SelfManagedCertificates } from "./tls/self-managed.ts";
-import type { CertificateSource } from "./tls/source.ts";
+import type { CertificateSource } from "../operator/tls/source.ts";
 import { VALIDATORS } from "./validators.ts";
 
 /**

@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { issueCertificate, verifyCsr, type SigningSeed } from "../crypto/index.ts";
 import type { Signer } from "../identity/authority.ts";
-import { createAnchor } from "../identity/issuer-static-authority.ts";
+import { createAnchor } from "../identity/issuer/static-authority.ts";
 import { FakeClock } from "../runtime/clock.ts";
 import { runAgent, type AgentOptions } from "./agent.ts";
 import { IssuerRefusedError, type IdentityRequest, type IssuerAnswer } from "./client.ts";

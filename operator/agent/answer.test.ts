@@ -6,7 +6,7 @@ import {
   verifyCsr,
   type SigningSeed,
 } from "../crypto/index.ts";
-import { createAnchor } from "../identity/issuer-static-authority.ts";
+import { createAnchor } from "../identity/issuer/static-authority.ts";
 import type { Signer } from "../identity/authority.ts";
 import { checkAnswer, splitPemBundle } from "./answer.ts";
 import type { IssuerAnswer } from "./client.ts";

@@ -2,10 +2,10 @@
 // what each test sets: how answers and refusals are decoded, and which TLS it insists on.
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { IssuanceOutcome } from "../identity/issuer-handle.ts";
-import { serveIssuer, type IssuerServer } from "../identity/issuer-server.ts";
-import { ServingCertificates } from "../identity/issuer-serving.ts";
-import { createAnchor, createStaticAuthority } from "../identity/issuer-static-authority.ts";
+import type { IssuanceOutcome } from "../identity/issuer/handle.ts";
+import { serveIssuer, type IssuerServer } from "../identity/issuer/server.ts";
+import { ServingCertificates } from "../identity/issuer/serving.ts";
+import { createAnchor, createStaticAuthority } from "../identity/issuer/static-authority.ts";
 import { IssuerRefusedError, requestIdentity, retryAfterMs } from "./client.ts";
 
 const log = pino({ level: "silent" });

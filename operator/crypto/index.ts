@@ -4,7 +4,7 @@
  * Import from here rather than from the modules, which may move.
  *
  * @example
- * import { kemBackend, keyId, signatureBackend } from "../crypto/index.ts";
+ * import { kemBackend, keyId, signatureBackend } from "./index.ts";
  * const backend = kemBackend("auto", "ML-KEM-768");
  * const seed = backend.generateSeed("ML-KEM-768");
  * keyId("ML-KEM-768", backend.publicKey("ML-KEM-768", seed)); // "mlkem768-…"

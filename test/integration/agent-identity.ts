@@ -17,7 +17,7 @@ import { vi } from "vitest";
 import { runAgent } from "../../operator/agent/agent.ts";
 import type { CheckedIdentity } from "../../operator/agent/answer.ts";
 import type { SignatureAlgorithm } from "../../operator/api/algorithms.ts";
-import { DEFAULT_AUDIENCE } from "../../operator/identity/issuer.ts";
+import { DEFAULT_AUDIENCE } from "../../operator/identity/issuer/issuer.ts";
 
 const poll = { timeout: 60_000, interval: 250 };
 

@@ -21,7 +21,7 @@ import { connect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { createCsr, nativeSignature, verifyCertificate } from "../../operator/crypto/index.ts";
-import { postToIssuer, type IssuerResponse } from "../../operator/identity/issuer-test-client.ts";
+import { postToIssuer, type IssuerResponse } from "../../operator/identity/issuer/test-client.ts";
 import { send } from "../../webhook/testing/client.ts";
 import { admissionRequest, podBody, workload } from "../../webhook/testing/fixtures.ts";
 import { testNamespace } from "./harness.ts";

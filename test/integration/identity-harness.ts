@@ -19,8 +19,8 @@ import {
   DEFAULT_AUDIENCE,
   startIssuer,
   type IssuanceReport,
-} from "../../operator/identity/issuer.ts";
-import type { StaticAuthority } from "../../operator/identity/issuer-static-authority.ts";
+} from "../../operator/identity/issuer/issuer.ts";
+import type { StaticAuthority } from "../../operator/identity/issuer/static-authority.ts";
 import { Informer } from "../../operator/runtime/informer.ts";
 import { kubeConfig } from "./harness.ts";
 

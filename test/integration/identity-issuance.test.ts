@@ -31,8 +31,8 @@ import {
   createAnchor,
   createStaticAuthority,
   type StaticAuthority,
-} from "../../operator/identity/issuer-static-authority.ts";
-import { postToIssuer } from "../../operator/identity/issuer-test-client.ts";
+} from "../../operator/identity/issuer/static-authority.ts";
+import { postToIssuer } from "../../operator/identity/issuer/test-client.ts";
 import { testNamespace } from "./harness.ts";
 import {
   counter,

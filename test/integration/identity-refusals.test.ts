@@ -14,8 +14,8 @@ import { WEBCRYPTO, x509 } from "../../operator/crypto/x509-lib.ts";
 import {
   createStaticAuthority,
   type StaticAuthority,
-} from "../../operator/identity/issuer-static-authority.ts";
-import { postToIssuer } from "../../operator/identity/issuer-test-client.ts";
+} from "../../operator/identity/issuer/static-authority.ts";
+import { postToIssuer } from "../../operator/identity/issuer/test-client.ts";
 import { kubeConfig, testNamespace } from "./harness.ts";
 import {
   counter,

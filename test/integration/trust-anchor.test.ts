@@ -24,9 +24,9 @@ import {
   verifyCertificate,
   verifyCsr,
 } from "../../operator/crypto/index.ts";
-import type { StoredAnchor } from "../../operator/identity/anchor-material.ts";
-import { anchorEntries, decodeAnchors } from "../../operator/identity/anchor-secret.ts";
-import { BUNDLE_ENTRY, splitBundle } from "../../operator/identity/bundle.ts";
+import type { StoredAnchor } from "../../operator/identity/anchor/material.ts";
+import { anchorEntries, decodeAnchors } from "../../operator/identity/anchor/secret.ts";
+import { BUNDLE_ENTRY, splitBundle } from "../../operator/identity/anchor/bundle.ts";
 import { testNamespace } from "./harness.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
 

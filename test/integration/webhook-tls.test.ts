@@ -7,7 +7,7 @@ import { X509Certificate, randomBytes } from "node:crypto";
 import { AdmissionregistrationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { splitPem } from "../../webhook/tls/certs.ts";
+import { splitPem } from "../../operator/tls/certs.ts";
 import { SelfManagedCertificates } from "../../webhook/tls/self-managed.ts";
 import { kubeConfig, testNamespace } from "./harness.ts";
 import { RUN_LABEL, startTestWebhook } from "./webhook-harness.ts";

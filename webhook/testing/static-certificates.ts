@@ -6,8 +6,8 @@
  * const { source, ca } = await loopbackCertificates();
  * source.publish(newPair);
  */
-import { DAY_MS, createCA, issueServing, type PemPair } from "../tls/certs.ts";
-import { ChangeFeed, type CertificateSource } from "../tls/source.ts";
+import { DAY_MS, createCA, issueServing, type PemPair } from "../../operator/tls/certs.ts";
+import { ChangeFeed, type CertificateSource } from "../../operator/tls/source.ts";
 
 /**
  * A source whose certificate changes only on `publish`.

@@ -22,7 +22,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { RequestListener } from "node:http";
 import type { Logger } from "../log.ts";
-import { clientKey } from "./client-key.ts";
+import { clientKey } from "../http/client-key.ts";
 
 /** A PEM certificate chain and its private key. */
 export interface PemPair {

@@ -1,16 +1,16 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
-import type { MCPServer } from "../api/types.generated.ts";
-import { resolvePolicy } from "../policy/merge.ts";
-import { mcpServer, policy } from "../../webhook/testing/fixtures.ts";
+import type { SignatureAlgorithm } from "../../api/algorithms.ts";
+import type { MCPServer } from "../../api/types.generated.ts";
+import { resolvePolicy } from "../../policy/merge.ts";
+import { mcpServer, policy } from "../../../webhook/testing/fixtures.ts";
 import {
   allowedAlgorithms,
   checkAlgorithm,
   checkPod,
   identityPlan,
   selectingServer,
-} from "./issuer-decide.ts";
+} from "./decide.ts";
 import type { TokenPod } from "./token-review.ts";
 
 const caller: TokenPod = {

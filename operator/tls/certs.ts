@@ -19,7 +19,7 @@ import {
 // tsyringe, which @peculiar/x509 uses, needs the Reflect metadata API loaded first.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import type { PemPair } from "../../operator/http/tls-server.ts";
+import type { PemPair } from "./server.ts";
 
 /**
  * One day, in milliseconds.

@@ -10,8 +10,8 @@
  * decideCopy({ hasServers: true, source: pem, copy: undefined }); // "apply"
  */
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { MANAGED_LABELS } from "../kube/apply.ts";
-import type { AnchorRecord, AnchorState } from "./anchor-rotation.ts";
+import { MANAGED_LABELS } from "../../kube/apply.ts";
+import type { AnchorRecord, AnchorState } from "./rotation.ts";
 
 /**
  * The ConfigMap entry that holds the bundle.

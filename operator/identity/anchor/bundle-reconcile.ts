@@ -10,10 +10,10 @@
  * await reconcile("mcp-demo");
  */
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
-import type { MCPServer } from "../api/types.generated.ts";
-import { MANAGED_LABELS, isConflict, isNotFound, type Writer } from "../kube/apply.ts";
-import type { Cache, NamespacedCache } from "../kube/cache.ts";
-import type { Logger } from "../log.ts";
+import type { MCPServer } from "../../api/types.generated.ts";
+import { MANAGED_LABELS, isConflict, isNotFound, type Writer } from "../../kube/apply.ts";
+import type { Cache, NamespacedCache } from "../../kube/cache.ts";
+import type { Logger } from "../../log.ts";
 import { BUNDLE_ENTRY, TRUST_BUNDLE_LABEL, bundleConfigMap, decideCopy } from "./bundle.ts";
 
 /**

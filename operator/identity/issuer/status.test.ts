@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { latestWins } from "./issuer-status.ts";
+import { latestWins } from "./status.ts";
 
 /** A write the test finishes by hand. */
 function writes() {

@@ -23,24 +23,24 @@ import {
   KEY_EXCHANGE_GROUPS,
   type KeyExchangeGroup,
   type SignatureAlgorithm,
-} from "../api/algorithms.ts";
-import { assertTrustDomain } from "../crypto/index.ts";
-import type { ConnectionLimits } from "../http/tls-server.ts";
-import { isNotFound } from "../kube/apply.ts";
-import { requestTimeout } from "../kube/kubeconfig.ts";
-import type { Logger } from "../log.ts";
-import type { IssuingAuthority } from "./authority.ts";
+} from "../../api/algorithms.ts";
+import { assertTrustDomain } from "../../crypto/index.ts";
+import type { ConnectionLimits } from "../../tls/server.ts";
+import { isNotFound } from "../../kube/apply.ts";
+import { requestTimeout } from "../../kube/kubeconfig.ts";
+import type { Logger } from "../../log.ts";
+import type { IssuingAuthority } from "../authority.ts";
 import {
   ISSUER_API_TIMEOUT_MS,
   issuanceHandler,
   type IssuanceOutcome,
   type IssuerCaches,
-} from "./issuer-handle.ts";
-import type { IssuerLimits } from "./issuer-limits.ts";
-import { createIssuerMetrics, type IssuerMetrics } from "./issuer-metrics.ts";
-import { REFUSAL_STATUS, type RefusalReason } from "./issuer-refusals.ts";
-import { serveIssuer } from "./issuer-server.ts";
-import { ServingCertificates } from "./issuer-serving.ts";
+} from "./handle.ts";
+import type { IssuerLimits } from "./limits.ts";
+import { createIssuerMetrics, type IssuerMetrics } from "./metrics.ts";
+import { REFUSAL_STATUS, type RefusalReason } from "./refusals.ts";
+import { serveIssuer } from "./server.ts";
+import { ServingCertificates } from "./serving.ts";
 import { reviewToken } from "./token-review.ts";
 
 /** What may be logged of an error behind a failed request: its HTTP code and first line, nothing else. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AnchorRecord } from "./anchor-rotation.ts";
+import type { AnchorRecord } from "./rotation.ts";
 import {
   BUNDLE_ENTRY,
   TRUST_BUNDLE_LABEL,

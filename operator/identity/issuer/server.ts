@@ -19,24 +19,24 @@
  * await server.close();
  */
 import type { Server } from "node:https";
-import { clientKey } from "../http/client-key.ts";
+import { clientKey } from "../../http/client-key.ts";
 import {
   DEFAULT_CONNECTION_LIMITS,
   listenTls,
   type ConnectionLimits,
   type ConnectionRefusal,
-} from "../http/tls-server.ts";
+} from "../../tls/server.ts";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { Logger } from "../log.ts";
-import type { PemPair } from "../../webhook/tls/certs.ts";
-import type { IssuanceOutcome } from "./issuer-handle.ts";
+import type { Logger } from "../../log.ts";
+import type { PemPair } from "../../tls/certs.ts";
+import type { IssuanceOutcome } from "./handle.ts";
 import {
   ClientRateLimiter,
   DEFAULT_ISSUER_LIMITS,
   InFlightLimit,
   type IssuerLimits,
-} from "./issuer-limits.ts";
-import { REFUSAL_STATUS, refuse, type Refusal } from "./issuer-refusals.ts";
+} from "./limits.ts";
+import { REFUSAL_STATUS, refuse, type Refusal } from "./refusals.ts";
 
 /**
  * The path a workload posts its CSR to.

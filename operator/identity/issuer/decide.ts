@@ -18,12 +18,12 @@
  * const plan = identityPlan({ caller, server, policy, trustDomain, clusterDomain, now, signer });
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
-import type { MCPServer } from "../api/types.generated.ts";
-import { workloadSpiffeId } from "../crypto/index.ts";
-import type { EffectivePolicy, PolicyResolution } from "../policy/merge.ts";
-import { selects } from "../policy/selector.ts";
-import { refuse, type Refusal } from "./issuer-refusals.ts";
+import type { SignatureAlgorithm } from "../../api/algorithms.ts";
+import type { MCPServer } from "../../api/types.generated.ts";
+import { workloadSpiffeId } from "../../crypto/index.ts";
+import type { EffectivePolicy, PolicyResolution } from "../../policy/merge.ts";
+import { selects } from "../../policy/selector.ts";
+import { refuse, type Refusal } from "./refusals.ts";
 import type { TokenPod } from "./token-review.ts";
 
 /**

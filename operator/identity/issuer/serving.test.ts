@@ -1,19 +1,19 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { FakeClock } from "../runtime/clock.ts";
-import type { PemPair } from "../../webhook/tls/certs.ts";
+import { FakeClock } from "../../runtime/clock.ts";
+import type { PemPair } from "../../tls/certs.ts";
 import {
   createAnchor,
   createStaticAuthority,
   type StaticAuthority,
-} from "./issuer-static-authority.ts";
+} from "./static-authority.ts";
 import {
   ServingCertificates,
   issueServingCertificate,
   servingRenewalDue,
   type ServingState,
-} from "./issuer-serving.ts";
+} from "./serving.ts";
 
 const log = pino({ level: "silent" });
 const HOUR = 3_600_000;

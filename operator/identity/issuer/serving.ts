@@ -17,14 +17,14 @@
  * serving.start();
  */
 import { X509Certificate } from "node:crypto";
-import { nativeSignature, privateKeyPem, signingKeyPair } from "../crypto/index.ts";
-import { randomSerialNumber, WEBCRYPTO, withNewline, x509 } from "../crypto/x509-lib.ts";
-import type { Logger } from "../log.ts";
-import { realClock, type Clock, type Timer } from "../runtime/clock.ts";
-import { ChangeFeed } from "../../webhook/tls/source.ts";
-import type { PemPair } from "../../webhook/tls/certs.ts";
-import type { IssuingAuthority, Signer } from "./authority.ts";
-import { BACKDATE_MS } from "./issuer-decide.ts";
+import { nativeSignature, privateKeyPem, signingKeyPair } from "../../crypto/index.ts";
+import { randomSerialNumber, WEBCRYPTO, withNewline, x509 } from "../../crypto/x509-lib.ts";
+import type { Logger } from "../../log.ts";
+import { realClock, type Clock, type Timer } from "../../runtime/clock.ts";
+import { ChangeFeed } from "../../tls/source.ts";
+import type { PemPair } from "../../tls/certs.ts";
+import type { IssuingAuthority, Signer } from "../authority.ts";
+import { BACKDATE_MS } from "./decide.ts";
 
 /**
  * A serving certificate, its key, and what it was issued from.

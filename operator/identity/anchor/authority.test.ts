@@ -9,11 +9,11 @@ import {
   nativeSignature,
   verifyCertificate,
   verifyCsr,
-} from "../crypto/index.ts";
-import type { Cache } from "../kube/cache.ts";
-import { secretAuthority } from "./anchor-authority.ts";
-import { createAnchor, type StoredAnchor } from "./anchor-material.ts";
-import { encodeAnchors } from "./anchor-secret.ts";
+} from "../../crypto/index.ts";
+import type { Cache } from "../../kube/cache.ts";
+import { secretAuthority } from "./authority.ts";
+import { createAnchor, type StoredAnchor } from "./material.ts";
+import { encodeAnchors } from "./secret.ts";
 
 const HOUR = 3_600_000;
 const T0 = Math.floor(Date.now() / 1000) * 1000 - HOUR;

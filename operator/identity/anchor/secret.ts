@@ -11,14 +11,14 @@
  * const data = encodeAnchors(anchors);
  */
 import { X509Certificate } from "node:crypto";
-import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../api/algorithms.ts";
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../../api/algorithms.ts";
 import {
   ANCHOR_ID_PATTERN,
   anchorId,
   anchorPublicKey,
   type StoredAnchor,
-} from "./anchor-material.ts";
-import type { AnchorState } from "./anchor-rotation.ts";
+} from "./material.ts";
+import type { AnchorState } from "./rotation.ts";
 
 /**
  * The Secret entry that holds the anchors' metadata.

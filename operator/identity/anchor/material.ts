@@ -9,9 +9,9 @@
  */
 import { sha3_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
-import { createCaCertificate, signatureBackend } from "../crypto/index.ts";
-import type { AnchorRecord, CreateAnchorStep } from "./anchor-rotation.ts";
+import type { SignatureAlgorithm } from "../../api/algorithms.ts";
+import { createCaCertificate, signatureBackend } from "../../crypto/index.ts";
+import type { AnchorRecord, CreateAnchorStep } from "./rotation.ts";
 
 /**
  * An anchor with its private seed (key material: never log it) and its certificate (PEM).

@@ -20,20 +20,20 @@
  */
 import { X509Certificate } from "node:crypto";
 import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
-import type { CryptoPolicy, MCPServer } from "../api/types.generated.ts";
-import { issueCertificate, verifyCsr, type VerifiedCsr } from "../crypto/index.ts";
-import type { Cache } from "../kube/cache.ts";
-import { resolvePolicy } from "../policy/merge.ts";
-import type { IssuingAuthority, Signer } from "./authority.ts";
+import type { SignatureAlgorithm } from "../../api/algorithms.ts";
+import type { CryptoPolicy, MCPServer } from "../../api/types.generated.ts";
+import { issueCertificate, verifyCsr, type VerifiedCsr } from "../../crypto/index.ts";
+import type { Cache } from "../../kube/cache.ts";
+import { resolvePolicy } from "../../policy/merge.ts";
+import type { IssuingAuthority, Signer } from "../authority.ts";
 import {
   allowedAlgorithms,
   checkAlgorithm,
   checkPod,
   identityPlan,
   selectingServer,
-} from "./issuer-decide.ts";
-import { refuse, type Refusal } from "./issuer-refusals.ts";
+} from "./decide.ts";
+import { refuse, type Refusal } from "./refusals.ts";
 import { bearerToken, type TokenPod, type TokenReviewResult } from "./token-review.ts";
 
 /**

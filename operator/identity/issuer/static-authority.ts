@@ -8,9 +8,9 @@
  * authority.bundle(); // [authority.anchor.certificate]
  * authority.setSigner(undefined); // the issuer now answers 503 NoSigner
  */
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
-import { createCaCertificate, signatureBackend } from "../crypto/index.ts";
-import type { IssuingAuthority, Signer } from "./authority.ts";
+import type { SignatureAlgorithm } from "../../api/algorithms.ts";
+import { createCaCertificate, signatureBackend } from "../../crypto/index.ts";
+import type { IssuingAuthority, Signer } from "../authority.ts";
 
 /**
  * A mutable in-memory authority.

@@ -17,22 +17,22 @@
  * await reconcile("latticeguard-system/latticeguard-trust-anchor"); // { requeueAfter: 1_296_000_000 }
  */
 import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
-import type { EventRecorder } from "../events.ts";
-import { MANAGED_LABELS, applyGuarded, isConflict, type Writer } from "../kube/apply.ts";
-import type { Cache } from "../kube/cache.ts";
-import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
-import type { ReconcileResult } from "../runtime/reconcile.ts";
-import { createAnchor, type StoredAnchor } from "./anchor-material.ts";
-import { reportAnchors } from "./anchor-report.ts";
+import type { SignatureAlgorithm } from "../../api/algorithms.ts";
+import type { EventRecorder } from "../../events.ts";
+import { MANAGED_LABELS, applyGuarded, isConflict, type Writer } from "../../kube/apply.ts";
+import type { Cache } from "../../kube/cache.ts";
+import type { Logger } from "../../log.ts";
+import type { Metrics } from "../../metrics.ts";
+import type { ReconcileResult } from "../../runtime/reconcile.ts";
+import { createAnchor, type StoredAnchor } from "./material.ts";
+import { reportAnchors } from "./report.ts";
 import {
   applyAnchorSteps,
   decideAnchors,
   type AnchorPlan,
   type CreateAnchorStep,
-} from "./anchor-rotation.ts";
-import { decodeAnchors, encodeAnchors, type DecodedAnchors } from "./anchor-secret.ts";
+} from "./rotation.ts";
+import { decodeAnchors, encodeAnchors, type DecodedAnchors } from "./secret.ts";
 import { BUNDLE_ENTRY, bundleAnchors, bundleConfigMap, bundlePem } from "./bundle.ts";
 
 /** The type of the anchor Secret, which tells it from any other Secret of the same name. */

@@ -15,7 +15,7 @@ import {
   type ConnectionLimits,
   type ConnectionRefusal,
   type TlsServer,
-} from "./tls-server.ts";
+} from "./server.ts";
 
 const log = pino({ level: "silent" });
 const certs = await loopbackCertificates();

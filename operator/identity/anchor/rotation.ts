@@ -29,7 +29,7 @@
  * const plan = decideAnchors({ anchors, algorithm: "ML-DSA-87", trustDomain: "cluster.local",
  *   lifetimeMs: 720 * 3_600_000, now: Date.now() });
  */
-import type { SignatureAlgorithm } from "../api/algorithms.ts";
+import type { SignatureAlgorithm } from "../../api/algorithms.ts";
 
 /**
  * Where an anchor is in its life: published ahead (`next`), signing (`active`), or only verifying what it

@@ -2,9 +2,9 @@
 // API calls that record they were made, the order of the checks (what a malformed request costs the API
 // server: nothing) and its pure helper for wording a refused token.
 import { describe, expect, it } from "vitest";
-import { createCsr, nativeSignature } from "../crypto/index.ts";
-import type { Cache } from "../kube/cache.ts";
-import { issuanceHandler, unverifiedAudiences } from "./issuer-handle.ts";
+import { createCsr, nativeSignature } from "../../crypto/index.ts";
+import type { Cache } from "../../kube/cache.ts";
+import { issuanceHandler, unverifiedAudiences } from "./handle.ts";
 
 const jwt = (payload: unknown) =>
   `e30.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.c2ln`;

@@ -12,7 +12,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Logger } from "../../operator/log.ts";
+import type { Logger } from "../log.ts";
 import { keyMatchesCert, type PemPair } from "./certs.ts";
 import { ChangeFeed, type CertificateSource } from "./source.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClientRateLimiter, InFlightLimit, type Taken } from "./issuer-limits.ts";
+import { ClientRateLimiter, InFlightLimit, type Taken } from "./limits.ts";
 
 /** A limiter on a clock the test moves. */
 function limiter(rate: { perSecond: number; burst: number; maxClients?: number }) {

@@ -7,9 +7,9 @@ import {
   issueCertificate,
   nativeSignature,
   verifyCsr,
-} from "../crypto/index.ts";
-import { anchorId, createAnchor, type StoredAnchor } from "./anchor-material.ts";
-import { ANCHORS_ENTRY, anchorEntries, decodeAnchors, encodeAnchors } from "./anchor-secret.ts";
+} from "../../crypto/index.ts";
+import { anchorId, createAnchor, type StoredAnchor } from "./material.ts";
+import { ANCHORS_ENTRY, anchorEntries, decodeAnchors, encodeAnchors } from "./secret.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2026-11-21T12:00:00Z");

@@ -5,7 +5,7 @@ import {
   decideAnchors,
   type AnchorInput,
   type AnchorRecord,
-} from "./anchor-rotation.ts";
+} from "./rotation.ts";
 
 const HOUR = 3_600_000;
 const L = 720 * HOUR; // lifetime

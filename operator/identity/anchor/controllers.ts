@@ -13,16 +13,16 @@
  * for (const c of controllers) c.start();
  */
 import type { V1ConfigMap, V1Namespace, V1Secret } from "@kubernetes/client-node";
-import type { MCPServer } from "../api/types.generated.ts";
-import type { IdentityConfig } from "../cli/flags.ts";
-import type { EventRecorder } from "../events.ts";
-import type { Writer } from "../kube/apply.ts";
-import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
-import { Controller, type LeaderGate, type Source } from "../runtime/controller.ts";
-import type { NamespacedCache } from "../kube/cache.ts";
-import type { QueueHooks } from "../runtime/queue.ts";
-import { trustAnchorReconciler } from "./anchor-reconcile.ts";
+import type { MCPServer } from "../../api/types.generated.ts";
+import type { IdentityConfig } from "../../cli/flags.ts";
+import type { EventRecorder } from "../../events.ts";
+import type { Writer } from "../../kube/apply.ts";
+import type { Logger } from "../../log.ts";
+import type { Metrics } from "../../metrics.ts";
+import { Controller, type LeaderGate, type Source } from "../../runtime/controller.ts";
+import type { NamespacedCache } from "../../kube/cache.ts";
+import type { QueueHooks } from "../../runtime/queue.ts";
+import { trustAnchorReconciler } from "./reconcile.ts";
 import { bundleCopyReconciler, type ConfigMapRemover } from "./bundle-reconcile.ts";
 
 type Informed<T> = Source<T> & NamespacedCache<T>;

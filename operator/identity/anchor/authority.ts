@@ -11,10 +11,10 @@
  * const bundle = authority.bundle(); // PEMs, the signer first
  */
 import type { V1Secret } from "@kubernetes/client-node";
-import type { Cache } from "../kube/cache.ts";
-import type { StoredAnchor } from "./anchor-material.ts";
-import { decodeAnchors } from "./anchor-secret.ts";
-import type { IssuingAuthority, Signer } from "./authority.ts";
+import type { Cache } from "../../kube/cache.ts";
+import type { StoredAnchor } from "./material.ts";
+import { decodeAnchors } from "./secret.ts";
+import type { IssuingAuthority, Signer } from "../authority.ts";
 import { bundleAnchors } from "./bundle.ts";
 
 /**

@@ -5,11 +5,11 @@
 import { gzipSync } from "node:zlib";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { IssuanceOutcome } from "./issuer-handle.ts";
-import { CSR_BODY_LIMIT_BYTES, serveIssuer, type IssuerServer } from "./issuer-server.ts";
-import { ServingCertificates } from "./issuer-serving.ts";
-import { createAnchor, createStaticAuthority } from "./issuer-static-authority.ts";
-import { postToIssuer } from "./issuer-test-client.ts";
+import type { IssuanceOutcome } from "./handle.ts";
+import { CSR_BODY_LIMIT_BYTES, serveIssuer, type IssuerServer } from "./server.ts";
+import { ServingCertificates } from "./serving.ts";
+import { createAnchor, createStaticAuthority } from "./static-authority.ts";
+import { postToIssuer } from "./test-client.ts";
 
 const log = pino({ level: "silent" });
 const ISSUED: IssuanceOutcome = {

@@ -9,10 +9,10 @@
  * reportAnchors(deps, { anchors, created, secret, plan, problems, now, log });
  */
 import type { V1Secret } from "@kubernetes/client-node";
-import type { EventReason, EventRecorder } from "../events.ts";
-import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
-import type { AnchorRecord, AnchorPlan } from "./anchor-rotation.ts";
+import type { EventReason, EventRecorder } from "../../events.ts";
+import type { Logger } from "../../log.ts";
+import type { Metrics } from "../../metrics.ts";
+import type { AnchorRecord, AnchorPlan } from "./rotation.ts";
 
 /**
  * What one reconcile did: the anchors now stored, those it created, the Secret as written, the plan, and
