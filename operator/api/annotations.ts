@@ -19,3 +19,23 @@ export const LOCKDOWN_ANNOTATION = "latticeguard.dev/lockdown";
 
 /** On a keyring Secret: the lockdown value already acted on, so a restart never repeats a lockdown. */
 export const LOCKDOWN_HANDLED_ANNOTATION = "latticeguard.dev/lockdown-handled";
+
+/**
+ * On a pod: `"false"` opts it out of the injected LatticeGuard proxy. Honoured only where every
+ * CryptoPolicy of the namespace sets `spec.transport.allowOptOut: true`; the pod must then terminate
+ * post-quantum TLS itself and declare it with {@link TRANSPORT_ANNOTATION} (a claim).
+ */
+export const INJECT_ANNOTATION = "latticeguard.dev/inject";
+
+/** On a pod: set by the mutating webhook to the MCPServer whose proxy it injected. */
+export const INJECTED_ANNOTATION = "latticeguard.dev/injected";
+
+/**
+ * On a client pod: the MCPServers it calls, comma-separated, each `<name>` (in the pod's namespace) or
+ * `<namespace>/<name>`. The issuer gives such a pod a client identity when a named MCPServer's
+ * `spec.clients` admits it.
+ */
+export const CONNECT_ANNOTATION = "latticeguard.dev/connect";
+
+/** The injected proxy's container (a native sidecar: an init container with `restartPolicy: Always`). */
+export const PROXY_CONTAINER = "latticeguard-proxy";

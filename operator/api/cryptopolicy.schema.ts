@@ -14,6 +14,7 @@ import {
 } from "./algorithms.ts";
 import type { CustomResource } from "./crd.ts";
 import {
+  boolean,
   conditions,
   duration,
   integer,
@@ -40,6 +41,7 @@ export const POLICY_DEFAULTS = {
   identityAlgorithms: ["ML-DSA-65", "ML-DSA-87"],
   identityTtl: "1h",
   minimumSecurityCategory: 3,
+  allowOptOut: false,
 } as const satisfies {
   enforcement: EnforcementMode;
   keyExchange: readonly KeyExchangeGroup[];
@@ -49,6 +51,7 @@ export const POLICY_DEFAULTS = {
   identityAlgorithms: readonly SignatureAlgorithm[];
   identityTtl: string;
   minimumSecurityCategory: SecurityCategory;
+  allowOptOut: boolean;
 };
 
 /** A CEL expression giving the NIST category of the algorithm named by the variable `a`. */
@@ -76,6 +79,12 @@ const spec = object(
           "`keyExchange` lists the TLS 1.3 key-exchange groups (IANA names) an MCP endpoint may use.",
           KEY_EXCHANGE_GROUPS,
           { default: POLICY_DEFAULTS.keyExchange },
+        ),
+        allowOptOut: boolean(
+          "Whether a pod may opt out of the injected LatticeGuard proxy with the annotation " +
+            "`latticeguard.dev/inject: \"false\"`. Such a pod must terminate post-quantum TLS itself and " +
+            "declare it with `latticeguard.dev/transport` (a claim). Every policy of a namespace must allow it; " +
+            "absent means `false`.",
         ),
       },
       { default: {} },

@@ -15,6 +15,10 @@ import {
   timestamp,
 } from "./schema-kit.ts";
 
+/** How LatticeGuard's proxy is put in front of the server's pods (see `spec.proxy.mode`). */
+export const PROXY_MODES = ["Auto", "Sidecar", "Disabled"] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+
 /** The MCP transports an MCPServer may speak. */
 export const MCP_TRANSPORTS = ["streamable-http", "sse"] as const;
 export type MCPTransport = (typeof MCP_TRANSPORTS)[number];
@@ -53,6 +57,59 @@ const spec = object("The MCP server and what it may narrow within its namespace'
     "The Service that fronts the MCP server; its DNS names go into workload certificates. " +
       "Defaults to the MCPServer's own name.",
     { pattern: "^[a-z]([-a-z0-9]*[a-z0-9])?$", maxLength: 63 },
+  ),
+  clients: {
+    type: "array",
+    description:
+      "Who may call this server through its LatticeGuard proxy, by the SPIFFE ID of the caller's " +
+      "workload certificate. Each entry is a `spiffeId`, or a `namespace`, a `serviceAccount` (in this " +
+      "MCPServer's namespace) or both (that service account in that namespace). Absent: workloads in this " +
+      "MCPServer's own namespace only. Empty: nobody. Pods read it when they are created.",
+    maxItems: 64,
+    "x-kubernetes-list-type": "atomic",
+    items: object(
+      "One kind of caller.",
+      {
+        namespace: string("Every workload in this namespace.", {
+          pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+          maxLength: 63,
+        }),
+        serviceAccount: string(
+          "The workloads running as this service account (in `namespace`, or in this MCPServer's namespace).",
+          { pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", maxLength: 253 },
+        ),
+        spiffeId: string(
+          "Exactly this SPIFFE ID, such as `spiffe://cluster.local/ns/agents/sa/planner`.",
+          { pattern: "^spiffe://[a-z0-9._-]+/[^?#]+$", maxLength: 2048 },
+        ),
+      },
+      {
+        rules: [
+          {
+            rule:
+              "has(self.spiffeId) ? !has(self.namespace) && !has(self.serviceAccount) : " +
+              "(has(self.namespace) || has(self.serviceAccount))",
+            message:
+              "each entry of `clients` must set `spiffeId` alone, or `namespace`, `serviceAccount` or both",
+          },
+        ],
+      },
+    ),
+  },
+  proxy: object(
+    "LatticeGuard's proxy: a native sidecar injected into the server's pods that terminates TLS 1.3 " +
+      "with post-quantum key exchange and mutual ML-DSA authentication on the MCP port, and forwards to " +
+      "the server on loopback.",
+    {
+      mode: oneOf(
+        "`Sidecar` injects the proxy into every pod this MCPServer selects; `Disabled` never does (the " +
+          "server must terminate post-quantum TLS itself and declare it with the " +
+          "`latticeguard.dev/transport` annotation, a claim); `Auto` injects where the namespace's " +
+          "effective enforcement is `Enforce`.",
+        PROXY_MODES,
+        { default: "Auto" },
+      ),
+    },
   ),
   kem: object("Narrows the KEM within what the namespace's policy allows.", {
     algorithm: oneOf(

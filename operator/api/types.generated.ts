@@ -45,6 +45,10 @@ export interface CryptoPolicySpec {
      * @maxItems 4
      */
     keyExchange: KeyExchangeGroup[];
+    /**
+     * Whether a pod may opt out of the injected LatticeGuard proxy with the annotation `latticeguard.dev/inject: "false"`. Such a pod must terminate post-quantum TLS itself and declare it with `latticeguard.dev/transport` (a claim). Every policy of a namespace must allow it; absent means `false`.
+     */
+    allowOptOut?: boolean;
   };
   /**
    * Key-encapsulation keys of MCP servers, and how they rotate.
@@ -209,6 +213,36 @@ export interface MCPServerSpec {
    * The Service that fronts the MCP server; its DNS names go into workload certificates. Defaults to the MCPServer's own name.
    */
   serviceName?: string;
+  /**
+   * Who may call this server through its LatticeGuard proxy, by the SPIFFE ID of the caller's workload certificate. Each entry is a `spiffeId`, or a `namespace`, a `serviceAccount` (in this MCPServer's namespace) or both (that service account in that namespace). Absent: workloads in this MCPServer's own namespace only. Empty: nobody. Pods read it when they are created.
+   *
+   * @maxItems 64
+   *
+   * Items: One kind of caller.
+   */
+  clients?: {
+    /**
+     * Every workload in this namespace.
+     */
+    namespace?: string;
+    /**
+     * The workloads running as this service account (in `namespace`, or in this MCPServer's namespace).
+     */
+    serviceAccount?: string;
+    /**
+     * Exactly this SPIFFE ID, such as `spiffe://cluster.local/ns/agents/sa/planner`.
+     */
+    spiffeId?: string;
+  }[];
+  /**
+   * LatticeGuard's proxy: a native sidecar injected into the server's pods that terminates TLS 1.3 with post-quantum key exchange and mutual ML-DSA authentication on the MCP port, and forwards to the server on loopback.
+   */
+  proxy?: {
+    /**
+     * `Sidecar` injects the proxy into every pod this MCPServer selects; `Disabled` never does (the server must terminate post-quantum TLS itself and declare it with the `latticeguard.dev/transport` annotation, a claim); `Auto` injects where the namespace's effective enforcement is `Enforce`.
+     */
+    mode: "Auto" | "Sidecar" | "Disabled";
+  };
   /**
    * Narrows the KEM within what the namespace's policy allows.
    */

@@ -33,6 +33,8 @@ export interface EffectivePolicy {
   gracePeriodMs: number;
   identityTtlMs: number;
   minimumSecurityCategory: SecurityCategory;
+  /** Whether pods may opt out of the injected proxy: only when every policy allows it. */
+  allowOptOut: boolean;
 }
 
 /** The outcome of merging: a policy, or a conflict that no object could satisfy. */
@@ -60,6 +62,7 @@ export const DEFAULT_POLICY: EffectivePolicy = {
   gracePeriodMs: parseDuration(POLICY_DEFAULTS.gracePeriod, "gracePeriod"),
   identityTtlMs: parseDuration(POLICY_DEFAULTS.identityTtl, "ttl"),
   minimumSecurityCategory: POLICY_DEFAULTS.minimumSecurityCategory,
+  allowOptOut: POLICY_DEFAULTS.allowOptOut,
 };
 
 /** The CryptoPolicies among `policies` whose `namespaceSelector` selects a namespace with `labels`. */
@@ -115,6 +118,7 @@ export function mergePolicies(matching: readonly CryptoPolicy[]): PolicyResoluti
       ...specs.map((s, i) => parseDuration(s.identity.ttl, `${names[i]}: spec.identity.ttl`)),
     ),
     minimumSecurityCategory: category,
+    allowOptOut: specs.every((s) => s.transport.allowOptOut ?? POLICY_DEFAULTS.allowOptOut),
   };
   const empty = (
     [
