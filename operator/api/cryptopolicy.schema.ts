@@ -82,7 +82,7 @@ const spec = object(
         ),
         allowOptOut: boolean(
           "Whether a pod may opt out of the injected LatticeGuard proxy with the annotation " +
-            "`latticeguard.dev/inject: \"false\"`. Such a pod must terminate post-quantum TLS itself and " +
+            '`latticeguard.dev/inject: "false"`. Such a pod must terminate post-quantum TLS itself and ' +
             "declare it with `latticeguard.dev/transport` (a claim). Every policy of a namespace must allow it; " +
             "absent means `false`.",
         ),

@@ -17,8 +17,19 @@ import { CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-no
 import { MANAGED_LABELS, isConflict, isNotFound } from "../../operator/kube/apply.ts";
 import type { Logger } from "../../operator/log.ts";
 import { patchCaBundle } from "./ca-bundle.ts";
-import { DAY_MS, certFacts, createCA, issueServing, type Hosts, type PemPair } from "../../operator/tls/certs.ts";
-import { planCertificates, type CertificatePlan, type RotationSettings } from "../../operator/tls/rotation.ts";
+import {
+  DAY_MS,
+  certFacts,
+  createCA,
+  issueServing,
+  type Hosts,
+  type PemPair,
+} from "../../operator/tls/certs.ts";
+import {
+  planCertificates,
+  type CertificatePlan,
+  type RotationSettings,
+} from "../../operator/tls/rotation.ts";
 import {
   decodeCertificates,
   encodeCertificates,

@@ -12,12 +12,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../../api/algorithms.ts";
-import {
-  ANCHOR_ID_PATTERN,
-  anchorId,
-  anchorPublicKey,
-  type StoredAnchor,
-} from "./material.ts";
+import { ANCHOR_ID_PATTERN, anchorId, anchorPublicKey, type StoredAnchor } from "./material.ts";
 import type { AnchorState } from "./rotation.ts";
 
 /**

@@ -3,11 +3,7 @@ import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { FakeClock } from "../../runtime/clock.ts";
 import type { PemPair } from "../../tls/certs.ts";
-import {
-  createAnchor,
-  createStaticAuthority,
-  type StaticAuthority,
-} from "./static-authority.ts";
+import { createAnchor, createStaticAuthority, type StaticAuthority } from "./static-authority.ts";
 import {
   ServingCertificates,
   issueServingCertificate,
