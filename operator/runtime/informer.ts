@@ -82,6 +82,11 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
   namespace?: string;
   /** Only objects with these labels, e.g. `app.kubernetes.io/managed-by=latticeguard`. */
   labelSelector?: string;
+  /**
+   * Only objects whose fields match, e.g. `metadata.name=mcp-demo`: a list and watch of one object by
+   * name, which RBAC authorizes with `resourceNames` where it would refuse the whole collection.
+   */
+  fieldSelector?: string;
   /** Delay between restarts after errors; default 1 s doubling to 30 s. */
   backoff?: BackoffPolicy;
   clock?: Clock;
@@ -164,10 +169,10 @@ export class Informer<T extends KubernetesObject> {
     this.log = options.log ?? logger.child({ component: "informer", path: this.path });
     this.hooks = options.hooks ?? {};
     this.watch = new GuardedWatch(kc);
-    const { labelSelector } = options;
+    const { labelSelector, fieldSelector } = options;
     const transform = options.transform ?? stripManagedFields;
     const list = async () => {
-      const result = await listJson<T>(kc, this.path, { labelSelector });
+      const result = await listJson<T>(kc, this.path, { labelSelector, fieldSelector });
       this.call(() => this.hooks.onListed?.(result.items.length));
       return { ...result, items: result.items.map(transform) };
     };
@@ -177,6 +182,7 @@ export class Informer<T extends KubernetesObject> {
       list,
       false,
       labelSelector,
+      fieldSelector,
     );
     for (const verb of ["add", "update", "delete"] as const)
       this.lw.on(verb, (obj) => this.emit(obj));

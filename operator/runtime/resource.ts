@@ -108,7 +108,7 @@ async function getJson(kc: KubeConfig, path: string, query: URLSearchParams): Pr
 export async function listJson<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
-  options: { labelSelector?: string; limit?: number } = {},
+  options: { labelSelector?: string; fieldSelector?: string; limit?: number } = {},
 ): Promise<KubernetesListObject<T>> {
   const items: T[] = [];
   let page: KubernetesListObject<T>;
@@ -116,6 +116,7 @@ export async function listJson<T extends KubernetesObject>(
   do {
     const query = new URLSearchParams({ limit: String(options.limit ?? 500) });
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
+    if (options.fieldSelector) query.set("fieldSelector", options.fieldSelector);
     if (next) query.set("continue", next);
     page = (await getJson(kc, path, query)) as KubernetesListObject<T>;
     // Items of a list carry no apiVersion and kind; watch events do. Fill them in to match.
