@@ -8,15 +8,7 @@
  * const operator = await startOperator(config);
  * await operator.stop();
  */
-import type {
-  KubeConfig,
-  V1ConfigMap,
-  V1Namespace,
-  V1Pod,
-  V1Secret,
-} from "@kubernetes/client-node";
-import { API_VERSION } from "./api/crd.ts";
-import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
+import type { KubeConfig, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { OperatorConfig } from "./cli/flags.ts";
 import { cryptoPolicyReconciler } from "./cryptopolicy/reconcile.ts";
 import { apiEventRecorder } from "./events.ts";
@@ -26,7 +18,7 @@ import type { IssuerCaches } from "./identity/issuer/handle.ts";
 import { trustControllers } from "./identity/anchor/controllers.ts";
 import { apiConfigMapRemover } from "./identity/anchor/bundle-reconcile.ts";
 import { latestWins } from "./identity/issuer/status.ts";
-import { ISSUER_FIELD_MANAGER, MANAGED_LABELS, apiWriter, type Writer } from "./kube/apply.ts";
+import { ISSUER_FIELD_MANAGER, apiWriter, type Writer } from "./kube/apply.ts";
 import { loadKubeConfig } from "./kube/kubeconfig.ts";
 import { logger } from "./log.ts";
 import { keyMaterial } from "./mcpserver/key-material.ts";
@@ -40,8 +32,7 @@ import {
   specFingerprint,
   whenChanged,
 } from "./runtime/controller.ts";
-import { Informer, metadataOnly, stripManagedFields } from "./runtime/informer.ts";
-import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
+import { operatorInformers } from "./informers.ts";
 import { shareConnections } from "./kube/shared-connections.ts";
 import { LeaderElector } from "./runtime/leader.ts";
 import type { QueueHooks } from "./runtime/queue.ts";
@@ -131,6 +122,7 @@ async function startIdentityIssuer(
     log,
     cachesReady,
     limits: issuerLimits,
+    ...(config.watchNamespaces && { watchNamespaces: config.watchNamespaces }),
     onIssued: ({ namespace, mcpserver, algorithm, notAfter }) =>
       recordIdentity(`${namespace}/${mcpserver}`, {
         algorithm,
@@ -150,34 +142,8 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   if (!shareConnections(kc))
     log.warn("Found no way to share API server connections: each request opens its own");
   const metrics = createMetrics();
-  const managed = Object.entries(MANAGED_LABELS)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
-  const servers = new Informer<MCPServer>(kc, {
-    resource: { apiVersion: API_VERSION, plural: "mcpservers" },
-  });
-  const policies = new Informer<CryptoPolicy>(kc, {
-    resource: { apiVersion: API_VERSION, plural: "cryptopolicies" },
-  });
-  const namespaces = new Informer<V1Namespace>(kc, {
-    resource: { apiVersion: "v1", plural: "namespaces" },
-  });
-  // Every pod of the cluster: keep only the metadata, the part the controllers read.
-  const pods = new Informer<V1Pod>(kc, {
-    resource: { apiVersion: "v1", plural: "pods" },
-    transform: metadataOnly,
-  });
-  const secrets = new Informer<V1Secret>(kc, {
-    resource: { apiVersion: "v1", plural: "secrets" },
-    labelSelector: managed,
-  });
-  const configMaps = new Informer<V1ConfigMap>(kc, {
-    resource: { apiVersion: "v1", plural: "configmaps" },
-    labelSelector: managed,
-    // Public keys are only ever compared with what would be published: cache their digest.
-    transform: (cm) => digestPublishedKeys(stripManagedFields(cm)),
-  });
-  const informers = [servers, policies, namespaces, pods, secrets, configMaps];
+  const informers = operatorInformers(kc, config);
+  const { servers, policies, namespaces, pods, secrets, configMaps } = informers;
 
   const elector = config.leaderElect
     ? new LeaderElector(kc, {
@@ -293,7 +259,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const authority = secretAuthority(secrets, config.namespace, config.identity.anchorSecret);
   const controllers = [mcpServers, cryptoPolicies, ...trust];
 
-  const synced = () => informers.every((i) => i.synced);
+  const synced = () => informers.all.every((i) => i.synced);
   let webhook: RunningWebhook | undefined;
   if (config.webhook) {
     const { webhook: w } = config;
@@ -360,7 +326,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       await elector?.stop();
       await webhook?.stop();
       await issuer?.stop();
-      await Promise.all(informers.map((i) => i.stop()));
+      await Promise.all(informers.all.map((i) => i.stop()));
       await http.close();
       log.info("Stopped operator");
     },

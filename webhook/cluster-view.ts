@@ -104,10 +104,12 @@ export function clusterViews(caches: ViewCaches, kc: KubeConfig, timeoutMs = 200
     cached,
     async fresh(name) {
       if (!DNS_LABEL.test(name)) throw new TypeError(`"${name}" is not a namespace name`);
-      const selector = `kubernetes.io/metadata.name=${name}`;
+      // By name: RBAC grants a namespace-scoped install its namespaces by `resourceNames`, which
+      // authorizes a list by `metadata.name` and no other.
+      const selector = `metadata.name=${name}`;
       const [namespaces, servers, policies] = await withTimeout(
         Promise.all([
-          listJson<V1Namespace>(kc, "/api/v1/namespaces", { labelSelector: selector }),
+          listJson<V1Namespace>(kc, "/api/v1/namespaces", { fieldSelector: selector }),
           listJson<MCPServer>(
             kc,
             resourcePath({ apiVersion: API_VERSION, plural: "mcpservers" }, name),

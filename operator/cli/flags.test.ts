@@ -6,6 +6,7 @@ describe("parseOperatorFlags", () => {
     expect(parseOperatorFlags([], {})).toEqual({
       kubeconfig: undefined,
       namespace: "latticeguard-system",
+      watchNamespaces: undefined,
       metricsAddress: { host: "0.0.0.0", port: 8080 },
       leaderElect: true,
       leaseDurationMs: 60_000,
@@ -92,6 +93,18 @@ describe("parseOperatorFlags", () => {
     expect(parseOperatorFlags(["--namespace=x"], { POD_NAMESPACE: "lg" }).namespace).toBe("x");
   });
 
+  it.each([
+    ["mcp-a", ["mcp-a"]],
+    ["mcp-a,mcp-b", ["mcp-a", "mcp-b"]],
+    [" mcp-a , mcp-b ", ["mcp-a", "mcp-b"]],
+    ["mcp-a,mcp-b,mcp-a", ["mcp-a", "mcp-b"]],
+    ["", undefined],
+  ])("watches the namespaces of --watch-namespaces=%j", (raw, namespaces) => {
+    expect(parseOperatorFlags([`--watch-namespaces=${raw}`], {}).watchNamespaces).toEqual(
+      namespaces,
+    );
+  });
+
   it("parses every flag", () => {
     const config = parseOperatorFlags(
       [
@@ -145,6 +158,13 @@ describe("parseOperatorFlags", () => {
     [["--issuer-service=Issuer"], "--issuer-service: must be a Service name"],
     [["--metrics-bind-address=:99999"], "--metrics-bind-address: must be host:port"],
     [["--namespace=Not_A_Namespace"], "--namespace:"],
+    [
+      ["--watch-namespaces=mcp-a,Shop,x_y"],
+      '--watch-namespaces: must be namespace names separated by commas; not one: "Shop", "x_y"',
+    ],
+    [["--watch-namespaces=mcp-a,,mcp-b"], "--watch-namespaces: must be namespace names"],
+    [["--watch-namespaces=,"], "--watch-namespaces: must be namespace names"],
+    [[`--watch-namespaces=${"a".repeat(64)}`], "--watch-namespaces: must be namespace names"],
     [["--log-level=loud"], "--log-level: must be one of"],
     [
       ["--leader-election-lease-duration=10s", "--leader-election-renew-deadline=20s"],

@@ -19,6 +19,11 @@ import { formatDuration, parseDuration } from "../policy/duration.ts";
 export interface OperatorConfig {
   kubeconfig: string | undefined;
   namespace: string;
+  /**
+   * The namespaces whose MCPServers, pods, Secrets and ConfigMaps the operator watches; undefined: every
+   * namespace (`--watch-namespaces` empty).
+   */
+  watchNamespaces: string[] | undefined;
   metricsAddress: { host: string; port: number };
   leaderElect: boolean;
   leaseDurationMs: number;
@@ -93,6 +98,10 @@ export const OPERATOR_FLAGS = {
   namespace: {
     default: "",
     help: "The operator's namespace (Lease, trust anchor); default $POD_NAMESPACE or latticeguard-system.",
+  },
+  "watch-namespaces": {
+    default: "",
+    help: "Comma-separated namespaces to watch and admit (MCPServers, pods, Secrets, ConfigMaps); empty: all.",
   },
   "metrics-bind-address": {
     default: ":8080",
@@ -198,6 +207,9 @@ export const OPERATOR_FLAGS = {
 
 type FlagName = keyof typeof OPERATOR_FLAGS;
 
+/** A namespace name: an RFC 1123 label. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
 
 /** Parses and checks the flags; throws one Error listing every problem, each naming its flag. */
@@ -260,9 +272,16 @@ export function parseOperatorFlags(
     kubeconfig: get("kubeconfig") || undefined,
     namespace: check("namespace", (raw) => {
       const ns = raw || env.POD_NAMESPACE || "latticeguard-system";
-      if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns))
-        throw new Error(`"${ns}" is not a namespace name`);
+      if (!NAMESPACE_NAME.test(ns)) throw new Error(`"${ns}" is not a namespace name`);
       return ns;
+    }),
+    watchNamespaces: check("watch-namespaces", (raw) => {
+      if (!raw) return undefined;
+      const names = raw.split(",").map((ns) => ns.trim());
+      const bad = names.filter((ns) => !NAMESPACE_NAME.test(ns)).map((ns) => `"${ns}"`);
+      if (bad.length)
+        throw new Error(`must be namespace names separated by commas; not one: ${bad.join(", ")}`);
+      return [...new Set(names)];
     }),
     metricsAddress: check("metrics-bind-address", address),
     leaderElect: check("leader-elect", (raw) => {

@@ -69,3 +69,48 @@ describe("the order of checks", () => {
     },
   );
 });
+
+describe("a namespace-scoped install", () => {
+  const empty: Cache<never> = { get: () => undefined, list: () => [] };
+  const token = jwt({ aud: ["latticeguard.dev/identity"] });
+
+  it.each([
+    [
+      "outside its namespaces before reading the pod",
+      "shop",
+      "NamespaceNotWatched",
+      ["TokenReview"],
+    ],
+    [
+      "in its namespaces only after reading the pod",
+      "mcp-a",
+      "PodGone",
+      ["TokenReview", "pod read"],
+    ],
+  ])("refuses a caller %s", async (_name, namespace, reason, calls) => {
+    const made: string[] = [];
+    const handle = issuanceHandler({
+      audience: "latticeguard.dev/identity",
+      review: () => {
+        made.push("TokenReview");
+        const pod = { namespace, name: "web-0", serviceAccount: "web", uid: "u" };
+        return Promise.resolve({ ok: true, pod });
+      },
+      readPod: () => {
+        made.push("pod read");
+        return Promise.resolve(undefined);
+      },
+      caches: { servers: empty, policies: empty, namespaces: empty },
+      authority: { signer: () => undefined, bundle: () => [] },
+      trustDomain: "cluster.local",
+      clusterDomain: "cluster.local",
+      watchNamespaces: ["mcp-a", "mcp-b"],
+      now: () => new Date(),
+    });
+    const outcome = await handle(`Bearer ${token}`, csr);
+    expect(outcome.ok ? "issued" : outcome.refusal).toMatchObject({ reason });
+    expect(made).toEqual(calls);
+    if (reason === "NamespaceNotWatched" && !outcome.ok)
+      expect(outcome.refusal.message).toBe('LatticeGuard does not watch namespace "shop"');
+  });
+});

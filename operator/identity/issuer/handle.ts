@@ -2,12 +2,13 @@
  * One issuance request, from the `Authorization` header and the body to an answer or a refusal:
  *
  *   a bearer token shaped like a JWT → the CSR verifies (proof of possession) → TokenReview (audience) →
- *   the pod, read from the API server → same UID, not terminating, same service account → an MCPServer
- *   selects it (cache) → the namespace's effective policy (cache) → the CSR's algorithm is allowed → a
- *   signer → the certificate.
+ *   a watched namespace → the pod, read from the API server → same UID, not terminating, same service
+ *   account → an MCPServer selects it (cache) → the namespace's effective policy (cache) → the CSR's
+ *   algorithm is allowed → a signer → the certificate.
  *
  * The checks a request can fail on its own (the token's shape, the CSR) come first, so a malformed request
- * never costs the API server a TokenReview or a pod read.
+ * never costs the API server a TokenReview or a pod read. A namespace-scoped install refuses a caller
+ * outside its namespaces before the pod read, which its RBAC would refuse.
  *
  * Identity comes only from the reviewed token and the API server; the CSR contributes nothing but its
  * public key. The pod is read from the API server, never from a cache that may still hold a deleted pod.
@@ -68,6 +69,8 @@ export interface IssuanceDeps {
   clusterDomain: string;
   /** The longest identity issued, whatever the policy says (`--max-identity-ttl`). */
   maxTtlMs?: number;
+  /** The only namespaces whose pods may ask (`--watch-namespaces`); undefined: every namespace. */
+  watchNamespaces?: readonly string[];
   now(): Date;
 }
 
@@ -151,6 +154,10 @@ async function authenticate(
   if (!review.value.ok)
     return { ok: false, refusal: tokenRefusal(review.value, token, deps.audience) };
   const caller = review.value.pod;
+  if (deps.watchNamespaces && !deps.watchNamespaces.includes(caller.namespace)) {
+    const message = `LatticeGuard does not watch namespace "${caller.namespace}"`;
+    return { ok: false, refusal: refuse("NamespaceNotWatched", message), caller };
+  }
   const read = await apiCall("pod read", () => deps.readPod(caller.namespace, caller.name));
   if (!("value" in read)) return { ...read, caller };
   const refusal = checkPod(caller, read.value);

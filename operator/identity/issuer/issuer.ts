@@ -4,7 +4,8 @@
  * server. Every replica runs one (issuance must not wait for a leader election); it only reads the
  * cluster, so replicas never disagree about what they write.
  *
- * Needs RBAC: `create` on `tokenreviews.authentication.k8s.io` and `get` on `pods`.
+ * Needs RBAC: `create` on `tokenreviews.authentication.k8s.io` and `get` on `pods` (in the watched
+ * namespaces only, when `watchNamespaces` names them).
  *
  * Logs name the caller only by what the API server said (namespace, pod, service account) and the refusal
  * reason; never the token, the CSR or a message that may quote them.
@@ -99,6 +100,8 @@ export interface IssuerOptions {
   clusterDomain?: string;
   /** The longest identity issued, whatever the policy says (`--max-identity-ttl`). */
   maxTtlMs?: number;
+  /** The only namespaces whose pods may ask (`--watch-namespaces`); default every namespace. */
+  watchNamespaces?: readonly string[];
   tlsGroups?: string;
   bodyLimitBytes?: number;
   /**
@@ -223,6 +226,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     trustDomain: options.trustDomain,
     clusterDomain: options.clusterDomain ?? "cluster.local",
     ...(options.maxTtlMs !== undefined && { maxTtlMs: options.maxTtlMs }),
+    ...(options.watchNamespaces && { watchNamespaces: options.watchNamespaces }),
     now: options.now ?? (() => new Date()),
   });
   const serving = new ServingCertificates({

@@ -21,6 +21,7 @@ import type { TokenRefusal } from "./token-review.ts";
 export type RefusalReason =
   | TokenRefusal
   | "PodGone"
+  | "NamespaceNotWatched"
   | "PodNotSelected"
   | "AlgorithmNotAllowed"
   | "MalformedCSR"
@@ -45,6 +46,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   NotServiceAccount: 403,
   NotBoundToPod: 403,
   PodGone: 403,
+  NamespaceNotWatched: 403,
   PodNotSelected: 403,
   AlgorithmNotAllowed: 403,
   MalformedCSR: 400,

@@ -1,0 +1,135 @@
+/**
+ * The operator's six informers, over the whole cluster or, in a namespace-scoped install
+ * (`--watch-namespaces`), over the watched namespaces only:
+ *
+ * - MCPServers and pods: every namespace, or each watched namespace;
+ * - Secrets and ConfigMaps (those labelled managed-by LatticeGuard): every namespace, or each watched
+ *   namespace and the operator's own, which holds the trust anchor, the source trust bundle and the
+ *   webhook Secret;
+ * - namespaces: every one, or each watched namespace and the operator's own, one by one by name
+ *   (`metadata.name=<ns>`), which RBAC can grant by `resourceNames`; the operator's own is there because
+ *   its listing queues the trust-anchor controller on a fresh cluster;
+ * - CryptoPolicies: every one in either mode (they are cluster-scoped: a policy selects namespaces, it
+ *   lives in none).
+ *
+ * The operator's MCPServers and pods in its own namespace are watched only when that namespace is one of
+ * the watched ones.
+ *
+ * @example
+ * const informers = operatorInformers(kc, { namespace: "latticeguard-system", watchNamespaces: ["mcp-a"] });
+ * for (const i of informers.all) i.start();
+ */
+import type {
+  KubeConfig,
+  KubernetesObject,
+  V1ConfigMap,
+  V1Namespace,
+  V1Pod,
+  V1Secret,
+} from "@kubernetes/client-node";
+import { API_VERSION } from "./api/crd.ts";
+import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
+import { MANAGED_LABELS } from "./kube/apply.ts";
+import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
+import {
+  Informer,
+  metadataOnly,
+  stripManagedFields,
+  type InformerOptions,
+} from "./runtime/informer.ts";
+import { InformerSet, type WatchedCache } from "./runtime/informer-set.ts";
+
+/**
+ * The operator's informers, not yet started.
+ *
+ * @example
+ * const { servers, policies, namespaces, pods, secrets, configMaps } = operatorInformers(kc, scope);
+ */
+export interface OperatorInformers {
+  servers: WatchedCache<MCPServer>;
+  policies: WatchedCache<CryptoPolicy>;
+  namespaces: WatchedCache<V1Namespace>;
+  pods: WatchedCache<V1Pod>;
+  secrets: WatchedCache<V1Secret>;
+  configMaps: WatchedCache<V1ConfigMap>;
+  /** All six, to start, await and stop together. */
+  all: readonly WatchedCache<KubernetesObject>[];
+}
+
+/**
+ * What the informers cover: the operator's namespace, and the watched namespaces (undefined: all).
+ *
+ * @example
+ * const scope: InformerScope = { namespace: "latticeguard-system", watchNamespaces: undefined };
+ */
+export interface InformerScope {
+  namespace: string;
+  watchNamespaces: readonly string[] | undefined;
+}
+
+/**
+ * The six informers for `scope` (see the module notes).
+ *
+ * @example
+ * const informers = operatorInformers(kc, { namespace: config.namespace, watchNamespaces: config.watchNamespaces });
+ */
+export function operatorInformers(kc: KubeConfig, scope: InformerScope): OperatorInformers {
+  const watched = scope.watchNamespaces;
+  const withOwn = watched && [...new Set([...watched, scope.namespace])];
+  const perNamespace = <T extends KubernetesObject>(
+    names: readonly string[],
+    make: (name: string) => Informer<T>,
+  ) => new InformerSet(new Map(names.map((name) => [name, make(name)])));
+  /** One informer, or one per namespace of `names`. */
+  const over = <T extends KubernetesObject>(
+    names: readonly string[] | undefined,
+    options: InformerOptions<T>,
+  ): WatchedCache<T> =>
+    names
+      ? perNamespace(names, (namespace) => new Informer<T>(kc, { ...options, namespace }))
+      : new Informer<T>(kc, options);
+  const managed = Object.entries(MANAGED_LABELS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const servers = over<MCPServer>(watched, {
+    resource: { apiVersion: API_VERSION, plural: "mcpservers" },
+  });
+  const policies = new Informer<CryptoPolicy>(kc, {
+    resource: { apiVersion: API_VERSION, plural: "cryptopolicies" },
+  });
+  const namespaceResource = { apiVersion: "v1", plural: "namespaces" };
+  const namespaces: WatchedCache<V1Namespace> = withOwn
+    ? perNamespace(
+        withOwn,
+        (name) =>
+          new Informer<V1Namespace>(kc, {
+            resource: namespaceResource,
+            fieldSelector: `metadata.name=${name}`,
+          }),
+      )
+    : new Informer<V1Namespace>(kc, { resource: namespaceResource });
+  // Pods: keep only the metadata, the part the controllers read.
+  const pods = over<V1Pod>(watched, {
+    resource: { apiVersion: "v1", plural: "pods" },
+    transform: metadataOnly,
+  });
+  const secrets = over<V1Secret>(withOwn, {
+    resource: { apiVersion: "v1", plural: "secrets" },
+    labelSelector: managed,
+  });
+  const configMaps = over<V1ConfigMap>(withOwn, {
+    resource: { apiVersion: "v1", plural: "configmaps" },
+    labelSelector: managed,
+    // Public keys are only ever compared with what would be published: cache their digest.
+    transform: (cm) => digestPublishedKeys(stripManagedFields(cm)),
+  });
+  return {
+    servers,
+    policies,
+    namespaces,
+    pods,
+    secrets,
+    configMaps,
+    all: [servers, policies, namespaces, pods, secrets, configMaps],
+  };
+}
