@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { validatingWebhookConfiguration } from "./configuration.ts";
+import { validatingWebhookConfiguration, webhookNamespaceSelector } from "./configuration.ts";
 import { POD_TEMPLATE_PATHS } from "./pod-templates.ts";
 import { VALIDATORS } from "./validators.ts";
 
@@ -85,6 +85,18 @@ describe("validatingWebhookConfiguration", () => {
     expect(local.webhooks?.[0]?.namespaceSelector?.matchExpressions).toHaveLength(2);
   });
 
+  it("admits only the watched namespaces of a namespace-scoped install", () => {
+    const scoped = validatingWebhookConfiguration({
+      ...base,
+      url: "https://x",
+      watchNamespaces: ["mcp-a", "mcp-b"],
+    });
+    for (const w of scoped.webhooks ?? [])
+      expect(w.namespaceSelector).toEqual(
+        webhookNamespaceSelector({ ...base, watchNamespaces: ["mcp-a", "mcp-b"] }),
+      );
+  });
+
   it("asks cert-manager to inject the CA instead", () => {
     const vwc2 = validatingWebhookConfiguration({
       ...base,
@@ -101,5 +113,51 @@ describe("validatingWebhookConfiguration", () => {
     expect(() => validatingWebhookConfiguration(base)).toThrow(
       "exactly one of `service` and `url`",
     );
+  });
+});
+
+describe("webhookNamespaceSelector", () => {
+  const never = {
+    key: "kubernetes.io/metadata.name",
+    operator: "NotIn",
+    values: ["kube-system", "latticeguard-system"],
+  };
+
+  it.each([
+    ["every namespace but kube-system and its own", {}, [never]],
+    [
+      "only the watched namespaces, still never kube-system or its own",
+      { watchNamespaces: ["mcp-a", "latticeguard-system"] },
+      [
+        never,
+        {
+          key: "kubernetes.io/metadata.name",
+          operator: "In",
+          values: ["mcp-a", "latticeguard-system"],
+        },
+      ],
+    ],
+    [
+      "further requirements last",
+      {
+        watchNamespaces: ["mcp-a"],
+        namespaceSelector: [{ key: "team", operator: "Exists" }],
+      },
+      [
+        never,
+        { key: "kubernetes.io/metadata.name", operator: "In", values: ["mcp-a"] },
+        { key: "team", operator: "Exists" },
+      ],
+    ],
+  ])("selects %s", (_name, extra, expressions) => {
+    expect(
+      webhookNamespaceSelector({ operatorNamespace: "latticeguard-system", ...extra }),
+    ).toEqual({ matchExpressions: expressions });
+  });
+
+  it("refuses an empty list of watched namespaces, which would admit nothing", () => {
+    expect(() =>
+      webhookNamespaceSelector({ operatorNamespace: "latticeguard-system", watchNamespaces: [] }),
+    ).toThrow("`watchNamespaces` must name a namespace");
   });
 });

@@ -9,13 +9,16 @@
  * `PolicyViolation` Event, skipped on dry runs, as Kyverno does), answer within 5 s, and speak AdmissionReview v1 only. Namespaced objects
  * in `kube-system` and in LatticeGuard's own namespace are never sent (by the
  * `kubernetes.io/metadata.name` label every namespace has), so a broken webhook cannot stop the cluster
- * or LatticeGuard itself from recovering. Cluster-scoped CryptoPolicies are unaffected by the selector.
+ * or LatticeGuard itself from recovering; a namespace-scoped install is sent those of its watched
+ * namespaces only ({@link webhookNamespaceSelector}, which every webhook configuration shares).
+ * Cluster-scoped CryptoPolicies are unaffected by the selector.
  *
  * @example
  * const vwc = validatingWebhookConfiguration({ name: "latticeguard", operatorNamespace: "latticeguard-system",
  *   service: { namespace: "latticeguard-system", name: "latticeguard-webhook" }, caBundle: pem });
  */
 import type {
+  V1LabelSelector,
   V1LabelSelectorRequirement,
   V1RuleWithOperations,
   V1ValidatingWebhook,
@@ -35,6 +38,8 @@ export interface WebhookConfigurationOptions {
   name: string;
   /** Excluded from admission along with `kube-system`. */
   operatorNamespace: string;
+  /** The only namespaces admitted (`--watch-namespaces`); omitted: every namespace. */
+  watchNamespaces?: readonly string[];
   /** The Service in front of the webhook, or (for local runs) `url`, the server's base URL. */
   service?: { namespace: string; name: string; port?: number };
   url?: string;
@@ -94,6 +99,38 @@ export const WEBHOOK_RULES: Readonly<
   ],
 };
 
+const NAMESPACE_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * The namespaces a LatticeGuard webhook is called for: never `kube-system` or the operator's own; in a
+ * namespace-scoped install only the watched ones; then any further requirements. The API server sets
+ * `kubernetes.io/metadata.name` on every namespace, so the selector matches by name.
+ *
+ * @example
+ * webhookNamespaceSelector({ operatorNamespace: "latticeguard-system", watchNamespaces: ["mcp-a"] });
+ * // { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system",
+ * //   "latticeguard-system"] }, { key: "kubernetes.io/metadata.name", operator: "In", values: ["mcp-a"] }] }
+ */
+export function webhookNamespaceSelector(
+  options: Pick<
+    WebhookConfigurationOptions,
+    "operatorNamespace" | "watchNamespaces" | "namespaceSelector"
+  >,
+): V1LabelSelector {
+  const { operatorNamespace, watchNamespaces } = options;
+  if (watchNamespaces?.length === 0)
+    throw new RangeError("`watchNamespaces` must name a namespace, or be omitted for every one");
+  return {
+    matchExpressions: [
+      { key: NAMESPACE_LABEL, operator: "NotIn", values: ["kube-system", operatorNamespace] },
+      ...(watchNamespaces
+        ? [{ key: NAMESPACE_LABEL, operator: "In", values: [...watchNamespaces] }]
+        : []),
+      ...(options.namespaceSelector ?? []),
+    ],
+  };
+}
+
 /**
  * The ValidatingWebhookConfiguration for `options`.
  *
@@ -111,16 +148,7 @@ export function validatingWebhookConfiguration(
       : { service: { ...options.service!, path: WEBHOOK_PATH } }),
     ...(options.caBundle && { caBundle: Buffer.from(options.caBundle).toString("base64") }),
   };
-  const namespaceSelector = {
-    matchExpressions: [
-      {
-        key: "kubernetes.io/metadata.name",
-        operator: "NotIn",
-        values: ["kube-system", options.operatorNamespace],
-      },
-      ...(options.namespaceSelector ?? []),
-    ],
-  };
+  const namespaceSelector = webhookNamespaceSelector(options);
   const webhook = (prefix: keyof typeof WEBHOOK_RULES): V1ValidatingWebhook => ({
     name: `${prefix}.latticeguard.dev`,
     clientConfig,
