@@ -15,6 +15,7 @@ import type {
   V1Deployment,
   V1PolicyRule,
   V1Role,
+  V1RoleBinding,
   V1Service,
   V1ValidatingWebhookConfiguration,
 } from "@kubernetes/client-node";
@@ -123,6 +124,7 @@ describe("the Deployment's flags", () => {
     ["the webhook off", ["webhook.enabled=false"]],
     ["cert-manager TLS", ["webhook.tls.mode=cert-manager"]],
     ["the issuer off, one replica", ["issuer.enabled=false", "leaderElection.enabled=false"]],
+    ["namespace-scoped", ["watchNamespaces={mcp-a,mcp-b}"]],
     [
       "every flag changed",
       [
@@ -158,6 +160,9 @@ describe("the Deployment's flags", () => {
           o.kind === "Service" && o.metadata?.labels?.["app.kubernetes.io/component"] === component,
       );
     expect(config.namespace).toBe(NS);
+    expect(config.watchNamespaces).toEqual(
+      set.includes("watchNamespaces={mcp-a,mcp-b}") ? ["mcp-a", "mcp-b"] : undefined,
+    );
     expect(config.metricsAddress.port).toBe(port("http-metrics"));
     expect(service("metrics")?.spec?.ports?.[0]?.targetPort).toBe("http-metrics");
     const vwc = find<V1ValidatingWebhookConfiguration>(objects, "ValidatingWebhookConfiguration");
@@ -197,6 +202,7 @@ describe("the ValidatingWebhookConfiguration", () => {
   interface Extra {
     timeoutSeconds?: number;
     cert?: string;
+    watchNamespaces?: string[];
   }
   const codeBuilt = (namespace: string, extra: Extra) =>
     validatingWebhookConfiguration({
@@ -205,6 +211,7 @@ describe("the ValidatingWebhookConfiguration", () => {
       service: { namespace, name: "latticeguard-webhook" },
       timeoutSeconds: extra.timeoutSeconds,
       certManagerCertificate: extra.cert,
+      watchNamespaces: extra.watchNamespaces,
     });
 
   it.each<[string, string[], string, Extra]>([
@@ -216,6 +223,12 @@ describe("the ValidatingWebhookConfiguration", () => {
       ["webhook.tls.mode=cert-manager"],
       NS,
       { cert: `${NS}/latticeguard-webhook` },
+    ],
+    [
+      "watched namespaces",
+      ["watchNamespaces={mcp-a,mcp-b}"],
+      NS,
+      { watchNamespaces: ["mcp-a", "mcp-b"] },
     ],
   ])("is the one webhook/configuration.ts builds, with %s", async (_, set, namespace, extra) => {
     const objects = await render(set, namespace);
@@ -269,16 +282,18 @@ describe("cert-manager TLS", () => {
   });
 });
 
+/** Whether `rules` allow `verb` on `resource` (on the object `name`, where a rule names objects). */
+const grants = (rules: V1PolicyRule[], resource: string, verb: string, name?: string) =>
+  rules.some(
+    (r) =>
+      r.resources?.includes(resource) &&
+      r.verbs.includes(verb) &&
+      (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
+  );
+
 describe("RBAC", () => {
   const rulesOf = (objects: KubernetesObject[], kind: "ClusterRole" | "Role") =>
     find<V1ClusterRole | V1Role>(objects, kind)?.rules ?? [];
-  const grants = (rules: V1PolicyRule[], resource: string, verb: string, name?: string) =>
-    rules.some(
-      (r) =>
-        r.resources?.includes(resource) &&
-        r.verbs.includes(verb) &&
-        (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
-    );
 
   it("grants no wildcard", async () => {
     const objects = await render(["webhook.tls.mode=self-managed"]);
@@ -320,6 +335,91 @@ describe("RBAC", () => {
     expect(grants(clusterRole, "tokenreviews", "create")).toBe(false);
     expect(grants(clusterRole, "pods", "get")).toBe(false);
     expect(grants(clusterRole, "pods", "watch")).toBe(true);
+  });
+});
+
+describe("RBAC of a namespace-scoped install", () => {
+  const scoped = ["watchNamespaces={mcp-a,mcp-b}"];
+  const rolesIn = (objects: KubernetesObject[], namespace: string) =>
+    objects.filter((o): o is V1Role => o.kind === "Role" && o.metadata?.namespace === namespace);
+  const rules = (objects: KubernetesObject[], kind: "ClusterRole" | "Role", namespace?: string) =>
+    (kind === "ClusterRole"
+      ? [find<V1ClusterRole>(objects, "ClusterRole")!]
+      : rolesIn(objects, namespace!)
+    ).flatMap((r) => r.rules ?? []);
+  const namespaced = ["mcpservers", "mcpservers/status", "pods", "secrets", "configmaps"];
+
+  it("grants nothing namespaced cluster-wide, and only the watched Namespaces by name", async () => {
+    const clusterRole = rules(await render(scoped), "ClusterRole");
+    for (const resource of namespaced)
+      for (const verb of ["get", "list", "watch", "create", "patch"])
+        expect(grants(clusterRole, resource, verb), `${verb} ${resource}`).toBe(false);
+    for (const name of ["mcp-a", "mcp-b", NS])
+      expect(grants(clusterRole, "namespaces", "watch", name), name).toBe(true);
+    expect(grants(clusterRole, "namespaces", "list", "kube-system")).toBe(false);
+    expect(grants(clusterRole, "cryptopolicies", "watch")).toBe(true);
+    expect(grants(clusterRole, "tokenreviews", "create")).toBe(true);
+  });
+
+  it("grants MCPServers, pods, Secrets and ConfigMaps in each watched namespace, bound to the operator", async () => {
+    const objects = await render(scoped);
+    for (const namespace of ["mcp-a", "mcp-b"]) {
+      const role = rules(objects, "Role", namespace);
+      expect(grants(role, "mcpservers", "watch"), namespace).toBe(true);
+      expect(grants(role, "mcpservers/status", "patch"), namespace).toBe(true);
+      expect(grants(role, "pods", "get"), namespace).toBe(true);
+      expect(grants(role, "secrets", "patch"), namespace).toBe(true);
+      expect(grants(role, "configmaps", "delete"), namespace).toBe(true);
+      const binding = objects.find(
+        (o): o is V1RoleBinding => o.kind === "RoleBinding" && o.metadata?.namespace === namespace,
+      )!;
+      expect(binding.roleRef).toEqual({
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: rolesIn(objects, namespace)[0]!.metadata!.name,
+      });
+      expect(binding.subjects).toEqual([
+        { kind: "ServiceAccount", name: "latticeguard", namespace: NS },
+      ]);
+    }
+  });
+
+  it("grants in the release namespace, by name, what the operator's flags name there", async () => {
+    const objects = await render(scoped);
+    const config = parseOperatorFlags(operatorArgs(objects), { POD_NAMESPACE: NS });
+    const own = rules(objects, "Role", NS);
+    const { anchorSecret, bundleConfigMap } = config.identity;
+    expect(grants(own, "secrets", "watch")).toBe(true);
+    expect(grants(own, "secrets", "create")).toBe(true);
+    expect(grants(own, "secrets", "get", anchorSecret)).toBe(true);
+    expect(grants(own, "secrets", "patch", anchorSecret)).toBe(true);
+    expect(grants(own, "secrets", "patch", "someone-elses")).toBe(false);
+    expect(grants(own, "configmaps", "patch", bundleConfigMap)).toBe(true);
+    expect(grants(own, "configmaps", "delete")).toBe(false);
+    expect(grants(own, "mcpservers", "watch")).toBe(false);
+    expect(grants(own, "leases", "update", LEASE_NAME)).toBe(true);
+  });
+
+  it("gives a watched release namespace one Role with both", async () => {
+    const objects = await render([`watchNamespaces={${NS},mcp-a}`]);
+    expect(rolesIn(objects, NS)).toHaveLength(1);
+    const own = rules(objects, "Role", NS);
+    expect(grants(own, "mcpservers", "watch")).toBe(true);
+    expect(grants(own, "secrets", "patch")).toBe(true);
+    expect(grants(own, "leases", "update", LEASE_NAME)).toBe(true);
+  });
+
+  it("renders one Role per watched namespace, and the webhook admits exactly those", async () => {
+    const objects = await render(scoped);
+    const roles = objects.filter((o) => o.kind === "Role").map((o) => o.metadata!.namespace);
+    expect(roles.sort()).toEqual(["lg-system", "mcp-a", "mcp-b"]);
+    const vwc = find<V1ValidatingWebhookConfiguration>(objects, "ValidatingWebhookConfiguration")!;
+    for (const webhook of vwc.webhooks!)
+      expect(webhook.namespaceSelector?.matchExpressions).toContainEqual({
+        key: "kubernetes.io/metadata.name",
+        operator: "In",
+        values: ["mcp-a", "mcp-b"],
+      });
   });
 });
 
@@ -457,6 +557,9 @@ describe("wrong values", () => {
     ["trustAnchor.algorithm=ML-DSA-99", "at '/trustAnchor/algorithm': value must be one of"],
     ["trustAnchor.lifetime=30d", "at '/trustAnchor/lifetime': '30d' does not match pattern"],
     ["serviceMonitor.interval=often", "at '/serviceMonitor/interval'"],
+    ["watchNamespaces={mcp-a,Shop}", "at '/watchNamespaces/1': 'Shop' does not match pattern"],
+    ["watchNamespaces={mcp-a,mcp-a}", "at '/watchNamespaces': items at 0 and 1 are equal"],
+    ["watchNamespaces=mcp-a", "at '/watchNamespaces': got string, want array"],
   ])("%s fails helm template, naming the value", async (set, message) => {
     const { code, stderr } = await helm(["template", "latticeguard", chart, "--set", set]);
     expect(code).not.toBe(0);

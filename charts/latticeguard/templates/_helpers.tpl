@@ -69,6 +69,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (include "latticeguard.fullname" .) .Values.webhook.configurationName }}
 {{- end }}
 
+{{/*
+The namespaceSelector of every LatticeGuard webhook, as webhookNamespaceSelector() in
+webhook/configuration.ts builds it: kube-system and LatticeGuard's own namespace are never sent, so the
+cluster can always recover; with watchNamespaces, only those namespaces are.
+*/}}
+{{- define "latticeguard.webhookNamespaceSelector" -}}
+namespaceSelector:
+  matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: [kube-system, {{ .Release.Namespace }}]
+    {{- with .Values.watchNamespaces }}
+    - key: kubernetes.io/metadata.name
+      operator: In
+      values: {{ uniq . | toJson }}
+    {{- end }}
+{{- end }}
+
 {{/* The cert-manager Certificate of the webhook (cert-manager mode). */}}
 {{- define "latticeguard.webhookCertificateName" -}}
 {{- printf "%s-webhook" (include "latticeguard.fullname" .) | trunc 63 | trimSuffix "-" }}
