@@ -12,11 +12,11 @@
  * - promtool accepts the chart's alerting rules and their unit tests pass.
  *
  * There is no kube-proxy or kubelet here: the API server reaches the webhook Service through an
- * EndpointSlice that points at this machine's own address (`--enable-aggregator-routing`).
+ * EndpointSlice that points at this machine's own address (chart-harness.ts). A namespace-scoped install
+ * is proven in chart-namespaced.test.ts.
  */
 import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
-import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -24,20 +24,19 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  DiscoveryV1Api,
   KubeConfig,
   PolicyV1Api,
   type V1Deployment,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { stringify } from "yaml";
 import { startControlPlane, type ControlPlane } from "../../hack/control-plane.ts";
 import { helm, kubectl, tryKubectl } from "../../hack/kubectl.ts";
 import { repoRoot } from "../../hack/tools.ts";
 import { GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
 import { agentIdentity } from "./agent-identity.ts";
-import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
+import { forbiddenRequests, startChartOperator } from "./chart-harness.ts";
+import type { OperatorProcess } from "./operator-process.ts";
 import { startPrometheus, type RunningPrometheus } from "./prometheus.ts";
 
 const run = promisify(execFile);
@@ -51,38 +50,6 @@ let deployment: V1Deployment;
 let operator: OperatorProcess;
 let operatorKubeconfig: string;
 let prometheus: RunningPrometheus | undefined;
-
-/** This machine's first non-loopback IPv4 address: an EndpointSlice may not point at loopback. */
-function hostAddress(): string {
-  const address = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
-  if (!address) throw new Error("the chart test needs a non-loopback IPv4 address on this machine");
-  return address;
-}
-
-/** A kubeconfig that authenticates with `token` against the dedicated control plane. */
-async function tokenKubeconfig(token: string): Promise<string> {
-  const path = join(cp.dir, `sa-${Date.now()}.kubeconfig`);
-  const config = {
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [
-      {
-        name: "local",
-        cluster: {
-          server: cp.server,
-          "certificate-authority-data": Buffer.from(cp.caPem).toString("base64"),
-        },
-      },
-    ],
-    users: [{ name: "sa", user: { token } }],
-    contexts: [{ name: "sa", context: { cluster: "local", user: "sa" } }],
-    "current-context": "sa",
-  };
-  await writeFile(path, stringify(config), { mode: 0o600 });
-  return path;
-}
 
 beforeAll(async () => {
   cp = await startControlPlane({ log: () => undefined });
@@ -178,41 +145,7 @@ describe("helm install", () => {
 
 describe("the operator with the chart's ServiceAccount", () => {
   beforeAll(async () => {
-    const core = admin.makeApiClient(CoreV1Api);
-    const serviceAccount = deployment.spec!.template.spec!.serviceAccountName!;
-    const request = await core.createNamespacedServiceAccountToken({
-      name: serviceAccount,
-      namespace: NAMESPACE,
-      body: { spec: { expirationSeconds: 3600 } },
-    });
-    operatorKubeconfig = await tokenKubeconfig(request.status!.token!);
-    // The chart's own arguments; only where things listen differs from a pod.
-    const chartArgs = deployment.spec!.template.spec!.containers[0]!.args!.slice(1);
-    operator = await startOperatorProcess({
-      kubeconfig: operatorKubeconfig,
-      namespace: NAMESPACE,
-      extraArgs: [
-        ...chartArgs.filter((a) => !a.startsWith("--namespace")),
-        "--metrics-bind-address=127.0.0.1:0",
-        `--webhook-bind-address=${hostAddress()}:0`,
-        "--issuer-bind-address=127.0.0.1:0",
-      ],
-    });
-    const started = operator.logs.find((l) => l.msg === "Started operator")!;
-    // What the endpoints controller would write for a ready operator pod.
-    await admin.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
-      namespace: NAMESPACE,
-      body: {
-        metadata: {
-          name: "latticeguard-webhook-local",
-          labels: { "kubernetes.io/service-name": "latticeguard-webhook" },
-        },
-        addressType: "IPv4",
-        ports: [{ name: "https", port: started.webhookPort as number, protocol: "TCP" }],
-        endpoints: [{ addresses: [hostAddress()], conditions: { ready: true } }],
-      },
-    });
-    await vi.waitFor(() => expect(operator.leading()).toBe(true), poll);
+    ({ operator, kubeconfig: operatorKubeconfig } = await startChartOperator(admin, cp, NAMESPACE));
   }, 120_000);
 
   it("keeps the chart's webhook configuration's caBundle current", async () => {
@@ -311,8 +244,7 @@ describe("the operator with the chart's ServiceAccount", () => {
   });
 
   it("was refused nothing it needed", () => {
-    const refused = operator.logs.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)));
-    expect(refused).toEqual([]);
+    expect(forbiddenRequests(operator)).toEqual([]);
   });
 });
 
