@@ -13,12 +13,15 @@ import type {
   V1ConfigMap,
   V1CustomResourceDefinition,
   V1Deployment,
+  V1NetworkPolicy,
+  V1NetworkPolicyIngressRule,
   V1PolicyRule,
   V1Role,
   V1RoleBinding,
   V1Service,
   V1ValidatingWebhookConfiguration,
 } from "@kubernetes/client-node";
+import * as k8s from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { SIGNATURE_ALGORITHMS } from "../operator/api/algorithms.ts";
@@ -423,6 +426,132 @@ describe("RBAC of a namespace-scoped install", () => {
   });
 });
 
+/**
+ * The fields of `value` that the Kubernetes type `type` (a client-node model such as "V1NetworkPolicy")
+ * does not have, as paths: a misspelt or misplaced field, which the API server would drop.
+ */
+function unknownFields(value: unknown, type: string, path = ""): string[] {
+  const item = /^Array<(.+)>$/.exec(type)?.[1];
+  if (item && Array.isArray(value))
+    return value.flatMap((v, i) => unknownFields(v, item, `${path}[${i}]`));
+  const model = (k8s as unknown as Record<string, { getAttributeTypeMap?(): Attribute[] }>)[type];
+  if (!model?.getAttributeTypeMap || typeof value !== "object" || value === null) return [];
+  const attributes = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  return Object.entries(value).flatMap(([key, v]) => {
+    const at = `${path}.${key}`;
+    const attribute = attributes.get(key);
+    return attribute === undefined ? [at] : unknownFields(v, attribute, at);
+  });
+}
+interface Attribute {
+  baseName: string;
+  type: string;
+}
+
+describe("the NetworkPolicy", () => {
+  const enabled = "networkPolicy.enabled=true";
+  const policyOf = async (set: string[]) => {
+    const objects = await render([enabled, ...set]);
+    const policy = find<V1NetworkPolicy>(objects, "NetworkPolicy")!;
+    const container = find<V1Deployment>(objects, "Deployment")!.spec!.template.spec!
+      .containers[0]!;
+    const port = (name: string) => container.ports!.find((p) => p.name === name)?.containerPort;
+    // As rendered: client-node's type calls `from` `_from`.
+    const rules = policy.spec!.ingress! as (V1NetworkPolicyIngressRule & { from?: unknown })[];
+    /** The ingress rule of the container port `name`. */
+    const rule = (name: string) => rules.find((r) => r.ports?.some((p) => p.port === port(name)));
+    return { objects, policy, rule };
+  };
+
+  it("is opt-in", async () => {
+    expect(find(await render(), "NetworkPolicy")).toBeUndefined();
+  });
+
+  it("is a valid NetworkPolicy of the operator's pods, on nothing but ingress", async () => {
+    const { objects, policy } = await policyOf([]);
+    expect(unknownFields(policy, "V1NetworkPolicy")).toEqual([]);
+    expect(unknownFields({ spec: { podSelector: { matchLabel: {} } } }, "V1NetworkPolicy")).toEqual(
+      [".spec.podSelector.matchLabel"],
+    );
+    const deployment = find<V1Deployment>(objects, "Deployment")!;
+    expect(policy.metadata!.namespace).toBe(NS);
+    expect(policy.spec!.podSelector).toEqual(deployment.spec!.selector);
+    expect(policy.spec!.policyTypes).toEqual(["Ingress"]);
+    expect(policy.spec!.egress).toBeUndefined();
+  });
+
+  it("admits the webhook from anywhere, the issuer from pods, and /metrics from Prometheus", async () => {
+    const { policy, rule } = await policyOf([]);
+    expect(policy.spec!.ingress).toHaveLength(3);
+    expect(rule("https-webhook")).toEqual({ ports: [{ protocol: "TCP", port: 9443 }] });
+    expect(rule("https-issuer")?.from).toEqual([{ namespaceSelector: {}, podSelector: {} }]);
+    expect(rule("http-metrics")?.from).toEqual([
+      {
+        namespaceSelector: {},
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+      },
+    ]);
+  });
+
+  it("follows the ports, the sources it is given, and the watched namespaces", async () => {
+    const { policy, rule } = await policyOf([
+      "webhook.port=10443",
+      "issuer.port=9444",
+      "metrics.port=9090",
+      "watchNamespaces={mcp-a,mcp-b}",
+      "networkPolicy.webhook.from[0].ipBlock.cidr=10.0.0.0/24",
+      "networkPolicy.issuer.podSelector.matchLabels.role=mcp",
+      "networkPolicy.metrics.namespaceSelector.matchLabels.name=monitoring",
+      // Helm merges maps: this narrows the default to one Prometheus.
+      "networkPolicy.metrics.podSelector.matchLabels.prometheus=k8s",
+    ]);
+    expect(unknownFields(policy, "V1NetworkPolicy")).toEqual([]);
+    expect(rule("https-webhook")).toEqual({
+      ports: [{ protocol: "TCP", port: 10443 }],
+      from: [{ ipBlock: { cidr: "10.0.0.0/24" } }],
+    });
+    expect(rule("https-issuer")).toEqual({
+      ports: [{ protocol: "TCP", port: 9444 }],
+      from: [
+        {
+          namespaceSelector: {
+            matchExpressions: [
+              { key: "kubernetes.io/metadata.name", operator: "In", values: ["mcp-a", "mcp-b"] },
+            ],
+          },
+          podSelector: { matchLabels: { role: "mcp" } },
+        },
+      ],
+    });
+    expect(rule("http-metrics")).toEqual({
+      ports: [{ protocol: "TCP", port: 9090 }],
+      from: [
+        {
+          namespaceSelector: { matchLabels: { name: "monitoring" } },
+          podSelector: {
+            matchLabels: { "app.kubernetes.io/name": "prometheus", prometheus: "k8s" },
+          },
+        },
+      ],
+    });
+  });
+
+  it("prefers the issuer namespaces it is given to the watched ones", async () => {
+    const { rule } = await policyOf([
+      "watchNamespaces={mcp-a}",
+      "networkPolicy.issuer.namespaceSelector.matchLabels.team=mcp",
+    ]);
+    expect(rule("https-issuer")?.from).toEqual([
+      { namespaceSelector: { matchLabels: { team: "mcp" } }, podSelector: {} },
+    ]);
+  });
+
+  it("opens no port for a part that is off", async () => {
+    const { policy } = await policyOf(["webhook.enabled=false", "issuer.enabled=false"]);
+    expect(policy.spec!.ingress!.map((r) => r.ports)).toEqual([[{ protocol: "TCP", port: 8080 }]]);
+  });
+});
+
 describe("the CRDs", () => {
   it("are those of crds/, kept on uninstall", async () => {
     const objects = await render();
@@ -462,6 +591,7 @@ describe("every toggle on", () => {
     "defaultPolicy.enabled=true",
     "webhook.tls.mode=cert-manager",
     "podDisruptionBudget.enabled=true",
+    "networkPolicy.enabled=true",
   ];
 
   it("renders the monitoring objects, the default policy and cert-manager's", async () => {
@@ -472,6 +602,7 @@ describe("every toggle on", () => {
       "CryptoPolicy",
       "Certificate",
       "Issuer",
+      "NetworkPolicy",
     ])
       expect(find(objects, kind), kind).toBeDefined();
     expect(find(objects, "PodDisruptionBudget")).toBeDefined();
@@ -560,6 +691,22 @@ describe("wrong values", () => {
     ["watchNamespaces={mcp-a,Shop}", "at '/watchNamespaces/1': 'Shop' does not match pattern"],
     ["watchNamespaces={mcp-a,mcp-a}", "at '/watchNamespaces': items at 0 and 1 are equal"],
     ["watchNamespaces=mcp-a", "at '/watchNamespaces': got string, want array"],
+    [
+      "networkPolicy.enabeld=true",
+      "at '/networkPolicy': additional properties 'enabeld' not allowed",
+    ],
+    [
+      "networkPolicy.webhook.from[0].ipBlok.cidr=10.0.0.0/8",
+      "at '/networkPolicy/webhook/from/0': additional properties 'ipBlok' not allowed",
+    ],
+    [
+      "networkPolicy.issuer.podSelector.matchLabel.app=agent",
+      "at '/networkPolicy/issuer/podSelector': additional properties 'matchLabel' not allowed",
+    ],
+    [
+      "networkPolicy.metrics.namespaceSelector.matchExpressions[0].operator=Equals",
+      "at '/networkPolicy/metrics/namespaceSelector/matchExpressions/0/operator': value must be one of",
+    ],
   ])("%s fails helm template, naming the value", async (set, message) => {
     const { code, stderr } = await helm(["template", "latticeguard", chart, "--set", set]);
     expect(code).not.toBe(0);

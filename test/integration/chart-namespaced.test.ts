@@ -10,6 +10,9 @@
  * - RBAC refuses it Secrets, ConfigMaps, pods, MCPServers and the Namespace itself there, and any
  *   cluster-wide list of them, while granting them in the watched namespace.
  * - It logs no request that RBAC refused.
+ *
+ * The install enables the NetworkPolicy too, so the API server checks it (the chart's unit tests check
+ * what it says); nothing here enforces it, as no network plugin runs.
  */
 import {
   AdmissionregistrationV1Api,
@@ -18,6 +21,7 @@ import {
   KubeConfig,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { startControlPlane, type ControlPlane } from "../../hack/control-plane.ts";
 import { helm, kubectl, tryKubectl } from "../../hack/kubectl.ts";
 import { repoRoot } from "../../hack/tools.ts";
@@ -85,6 +89,7 @@ beforeAll(async () => {
     `--namespace=${NAMESPACE}`,
     "--create-namespace",
     `--set=watchNamespaces={${WATCHED}}`,
+    "--set=networkPolicy.enabled=true",
   ]);
   chart = await startChartOperator(admin, cp, NAMESPACE);
   // Until the operator has patched its CA in, the API server cannot call the webhook (and fails closed).
@@ -132,6 +137,30 @@ describe("the chart's objects", () => {
         operator: "In",
         values: [WATCHED],
       });
+  });
+
+  it("include a NetworkPolicy the API server stores as the chart wrote it", async () => {
+    const manifest = await helm(cp.kubeconfigPath, [
+      "get",
+      "manifest",
+      "latticeguard",
+      `-n=${NAMESPACE}`,
+    ]);
+    const rendered = parseAllDocuments(manifest)
+      .map((d) => d.toJS() as { kind?: string; spec?: unknown } | null)
+      .find((o) => o?.kind === "NetworkPolicy");
+    const stored = JSON.parse(
+      await kubectl(cp.kubeconfigPath, [
+        "get",
+        "networkpolicy",
+        "latticeguard",
+        `-n=${NAMESPACE}`,
+        "-o=json",
+      ]),
+    ) as { spec: unknown };
+    // Nothing pruned (a misspelt field would be), nothing the chart left to defaults.
+    expect(stored.spec).toEqual(rendered?.spec);
+    expect(JSON.stringify(stored.spec)).toContain(WATCHED);
   });
 });
 
