@@ -101,7 +101,7 @@ export const OPERATOR_FLAGS = {
   },
   "watch-namespaces": {
     default: "",
-    help: "Comma-separated namespaces to watch and admit (MCPServers, pods, Secrets, ConfigMaps); empty: all.",
+    help: "Comma-separated namespaces whose MCPServers, pods, Secrets and ConfigMaps are watched, and whose pods get identities; empty: all.",
   },
   "metrics-bind-address": {
     default: ":8080",
