@@ -202,7 +202,7 @@ export interface Condition {
 export interface MCPServerSpec {
   selector: LabelSelector1;
   /**
-   * The MCP endpoint's container port, by name (such as `mcp`) or number.
+   * Number or name of the MCP endpoint's container port: `port: 8443`, or `port: mcp` for the container port named `mcp`. A number must be 1 to 65535; a name, at most 15 lowercase letters, digits and dashes. An IntOrString: an integer or a string, never an object (`kubectl explain` shows `<Object>` for every int-or-string field of a custom resource).
    */
   port: number | string;
   /**

@@ -151,8 +151,24 @@ describe("the CRDs", () => {
   it("teach the API through kubectl explain", async () => {
     const out = await kubectl(kubeconfigPath(), ["explain", "cryptopolicy.spec.kem.gracePeriod"]);
     expect(out).toMatch(/Must be shorter than\s+`rotationPeriod`/);
-    const mcp = await kubectl(kubeconfigPath(), ["explain", "mcpserver.spec.port"]);
-    expect(mcp).toContain("by name (such as `mcp`) or number");
+  });
+
+  it("explain spec.port as an int-or-string, with both forms", async () => {
+    // kubectl prints the type of every custom resource's int-or-string as `<Object>` (it reads only
+    // `type` and `$ref`); the description must say what the field takes, as core's IntOrString does.
+    const core = await kubectl(kubeconfigPath(), ["explain", "service.spec.ports.targetPort"]);
+    expect(core).toMatch(/IntOrString is a type that can hold an int32 or a string/);
+    const out = await kubectl(kubeconfigPath(), ["explain", "mcpserver.spec.port"]);
+    const text = out.replace(/\s+/g, " ");
+    expect(text).toContain("FIELD: port <Object>");
+    expect(text).toContain("`port: 8443`, or `port: mcp` for the container port named `mcp`");
+    expect(text).toContain("An IntOrString: an integer or a string, never an object");
+    // The published schema is the one controller-gen writes, so schema-driven tools see both types.
+    const api = kc.makeApiClient(ApiextensionsV1Api);
+    const crd = await api.readCustomResourceDefinition({ name: `mcpservers.${GROUP}` });
+    const port = crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.port!;
+    expect(port.anyOf).toEqual([{ type: "integer" }, { type: "string" }]);
+    expect(port.x_kubernetes_int_or_string).toBe(true);
   });
 
   it("show the printer columns in kubectl get", async () => {
