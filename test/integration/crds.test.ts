@@ -13,7 +13,7 @@ import {
 } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { kubectl } from "../../hack/kubectl.ts";
+import { kubectl, tryKubectl } from "../../hack/kubectl.ts";
 import { repoRoot } from "../../hack/tools.ts";
 import { GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "../../operator/api/types.generated.ts";
@@ -182,7 +182,7 @@ describe("the CRDs", () => {
 });
 
 // Each row: the object, the field path the message must name, and a fragment of what it must say.
-const invalid: [string, Obj, string, RegExp][] = [
+const invalid: [string, Obj, string, RegExp | string][] = [
   [
     "an unknown KEM",
     policy({ kem: { algorithms: ["ML-KEM-999"] } }),
@@ -259,7 +259,25 @@ const invalid: [string, Obj, string, RegExp][] = [
     "no KEM of the required category",
     policy({ minimumSecurityCategory: 5, kem: { algorithms: ["ML-KEM-768"] } }),
     "spec.kem.algorithms",
-    /must include an algorithm of at least `minimumSecurityCategory`/,
+    "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory` (5): ML-KEM-1024",
+  ],
+  [
+    "no KEM of the default category",
+    policy({ kem: { algorithms: ["ML-KEM-512"] } }),
+    "spec.kem.algorithms",
+    "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory` (3, the default): ML-KEM-768, ML-KEM-1024 or X-Wing",
+  ],
+  [
+    "no signature algorithm of the default category",
+    policy({ identity: { algorithms: ["ML-DSA-44"] } }),
+    "spec.identity.algorithms",
+    "`identity.algorithms` must include an algorithm of at least `minimumSecurityCategory` (3, the default): ML-DSA-65 or ML-DSA-87",
+  ],
+  [
+    "no key-exchange group of the required category",
+    policy({ minimumSecurityCategory: 4, transport: { keyExchange: ["X25519MLKEM768"] } }),
+    "spec.transport.keyExchange",
+    "`transport.keyExchange` must include a group of at least `minimumSecurityCategory` (4): SecP384r1MLKEM1024 or MLKEM1024",
   ],
   [
     "an unknown enforcement mode",
@@ -328,6 +346,23 @@ const invalid: [string, Obj, string, RegExp][] = [
     /should match/,
   ],
 ];
+
+describe("kubectl apply of a policy whose algorithms fall short of its category", () => {
+  it("says which category is in force, and which algorithms would meet it", async () => {
+    const weak = policy({ kem: { algorithms: ["ML-KEM-512"] } });
+    const result = await tryKubectl(
+      kubeconfigPath(),
+      ["apply", "--dry-run=server", "-f", "-"],
+      JSON.stringify(weak),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      `The CryptoPolicy "${weak.metadata.name}" is invalid: spec.kem.algorithms: Invalid value: ` +
+        "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory` " +
+        "(3, the default): ML-KEM-768, ML-KEM-1024 or X-Wing",
+    );
+  });
+});
 
 describe("the API server rejects", () => {
   it.each(invalid)("%s, naming the field", async (_what, obj, field, says) => {
