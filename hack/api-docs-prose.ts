@@ -50,34 +50,45 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
     "`rotationPeriod`, `gracePeriod` and `ttl` take the shortest value; `enforcement` the strongest mode " +
     "(`Enforce` over `Warn` over `Audit`). Where no CryptoPolicy selects a namespace, the defaults below " +
     "apply in `Audit` mode. An empty intersection is a **conflict**: it is reported on the policies " +
-    "(`Conflicting=True`) and on the MCPServers of that namespace (`PolicyCompliant=False`), and " +
-    "admission treats the namespace as violating its policy.",
-  conditions: markdownTable(
-    ["Type", "Status", "Reason", "Meaning"],
-    [
+    "involved (`Conflicting=True`, naming the namespace) and on the MCPServers of that namespace " +
+    "(`PolicyCompliant=False`, reason `PolicyConflict`), and admission treats the namespace as " +
+    "violating its policy.",
+  conditions:
+    markdownTable(
+      ["Type", "Status", "Reason", "Meaning"],
       [
-        "`Ready`",
-        "True",
-        "`InForce`",
-        "The policy is in force and conflicts with no other policy.",
+        [
+          "`Ready`",
+          "True",
+          "`InForce`",
+          "The policy governs at least one namespace it selects without conflict, or selects none. " +
+            "The message says in how many of the namespaces it selects; conflicts elsewhere are " +
+            "reported by `Conflicting` and do not make the policy unready.",
+        ],
+        [
+          "`Ready`",
+          "False",
+          "`PolicyConflict`",
+          "Every namespace the policy selects is in conflict: with other policies it allows nothing " +
+            "there for some list.",
+        ],
+        ["`Conflicting`", "False", "`NoConflict`", "No namespace's policies conflict."],
+        [
+          "`Conflicting`",
+          "True",
+          "`EmptyIntersection`",
+          "The message names up to five namespaces, the policies involved and the empty lists " +
+            "(`spec.transport.keyExchange`, `spec.kem.algorithms`, `spec.identity.algorithms`). A " +
+            "`PolicyConflict` Warning Event is recorded when the condition turns True.",
+        ],
       ],
-      [
-        "`Ready`",
-        "False",
-        "`PolicyConflict`",
-        "In at least one namespace, this policy and others together allow nothing for a list.",
-      ],
-      ["`Conflicting`", "False", "`NoConflict`", "No namespace's policies conflict."],
-      [
-        "`Conflicting`",
-        "True",
-        "`EmptyIntersection`",
-        "The message names up to five namespaces, the policies involved and the empty lists " +
-          "(`spec.transport.keyExchange`, `spec.kem.algorithms`, `spec.identity.algorithms`). A " +
-          "`PolicyConflict` Warning Event is recorded when the condition turns True.",
-      ],
-    ],
-  ),
+    ) +
+    "\n\n`Ready` reports the policy's own health, as cert-manager's Issuers and Kyverno's policies " +
+    "do: a policy that is valid and governs some namespace stays Ready when it takes part in a " +
+    "conflict in another. A cluster-wide `baseline` that one team's policy conflicts with in the " +
+    "team's namespace stays `Ready=True` with `Conflicting=True` naming that namespace; the team's " +
+    "policy, in conflict everywhere it applies, is `Ready=False`; the MCPServers in the team's " +
+    "namespace report `PolicyCompliant=False` with reason `PolicyConflict`.",
   sections: [
     "### Coverage",
     "`status.coverage` is an impact preview: before switching a policy to `Enforce`, compare " +

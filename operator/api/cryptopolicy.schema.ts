@@ -166,7 +166,8 @@ const status = object("What LatticeGuard observed of this policy.", {
     Number.MAX_SAFE_INTEGER,
   ),
   conditions: conditions(
-    "`Ready` summarises; `Conflicting` names policies whose intersection is empty.",
+    "`Ready` says whether the policy governs any namespace it selects without conflict; " +
+      "`Conflicting` names the namespaces where it and other policies together allow nothing.",
   ),
   coverage: object(
     "What the policy covers today, and how much of it complies: an impact preview.",
@@ -195,6 +196,11 @@ export const cryptoPolicy: CustomResource = {
   printerColumns: [
     { name: "Enforcement", type: "string", jsonPath: ".spec.enforcement" },
     { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    {
+      name: "Conflicting",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Conflicting")].status',
+    },
     { name: "KEM", type: "string", jsonPath: ".spec.kem.algorithms[0]" },
     { name: "Rotation", type: "string", jsonPath: ".spec.kem.rotationPeriod" },
     { name: "Namespaces", type: "integer", jsonPath: ".status.coverage.namespaces" },

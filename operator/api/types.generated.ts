@@ -136,7 +136,7 @@ export interface CryptoPolicyStatus {
    */
   observedGeneration?: number;
   /**
-   * `Ready` summarises; `Conflicting` names policies whose intersection is empty.
+   * `Ready` says whether the policy governs any namespace it selects without conflict; `Conflicting` names the namespaces where it and other policies together allow nothing.
    *
    * @maxItems 16
    */

@@ -1,0 +1,109 @@
+/**
+ * What a CryptoPolicy says about itself, decided from what the reconciler gathered. Pure.
+ *
+ * **Conditions.** As cert-manager's Issuers and Kyverno's policies do, `Ready` reports the object's own
+ * health, not the health of everything it touches; trouble that involves other objects gets a condition
+ * of its own and is reported where it bites (the MCPServers of the namespace, with
+ * `PolicyCompliant=False`, reason `PolicyConflict`). Several policies can select one namespace, and
+ * where together they allow nothing for a list the namespace is in conflict. So:
+ *
+ * | The policy…                                          | `Ready`                 | `Conflicting`             |
+ * | ---------------------------------------------------- | ----------------------- | ------------------------- |
+ * | selects no namespace in conflict (or no namespace)   | True, `InForce`         | False, `NoConflict`       |
+ * | is in conflict in some of the namespaces it selects  | True, `InForce`         | True, `EmptyIntersection` |
+ * | is in conflict in every namespace it selects         | False, `PolicyConflict` | True, `EmptyIntersection` |
+ *
+ * One team's policy that conflicts with the cluster-wide baseline in the team's namespace thus leaves
+ * the baseline Ready (it still governs every other namespace) with `Conflicting` naming that namespace,
+ * while the team's policy, which governs nothing without conflict, is not Ready.
+ *
+ * @example
+ * policyConditions(undefined, 3, { selected: 12, conflicts: [] }, now); // Ready=True, Conflicting=False
+ */
+import type { Condition } from "../api/types.generated.ts";
+import { setConditions, type ConditionUpdate } from "../kube/conditions.ts";
+
+/** A namespace where this policy takes part in a conflict. */
+export interface NamespaceConflict {
+  namespace: string;
+  policies: string[];
+  fields: string[];
+}
+
+/** How many namespaces the policy selects, and those of them in conflict. */
+export interface PolicyReach {
+  selected: number;
+  conflicts: readonly NamespaceConflict[];
+}
+
+const SHOWN = 5;
+
+/** `Conflicting`'s message: up to five namespaces with the policies and lists, and a count of the rest. */
+function conflictMessage(conflicts: readonly NamespaceConflict[]): string {
+  const shown = conflicts
+    .slice(0, SHOWN)
+    .map(
+      (c) =>
+        `namespace ${c.namespace}: ${c.policies.map((p) => `"${p}"`).join(", ")} allow nothing for ${c.fields.join(", ")}`,
+    );
+  const more =
+    conflicts.length > shown.length ? ` (and ${conflicts.length - shown.length} more)` : "";
+  return shown.join("; ") + more;
+}
+
+/** `Ready`: True unless every namespace the policy selects is in conflict. */
+function ready({ selected, conflicts }: PolicyReach): Omit<ConditionUpdate, "observedGeneration"> {
+  const n = conflicts.length;
+  if (n > 0 && n >= selected) {
+    return {
+      type: "Ready",
+      status: "False",
+      reason: "PolicyConflict",
+      message:
+        `Every namespace the policy selects (${n}) is in conflict: with other CryptoPolicies it ` +
+        "allows nothing there for some list (see `Conflicting`)",
+    };
+  }
+  const message =
+    selected === 0
+      ? "The policy is in force; it selects no namespace"
+      : n === 0
+        ? `The policy is in force in the ${selected} namespace(s) it selects`
+        : `The policy is in force in ${selected - n} of the ${selected} namespace(s) it selects; ` +
+          `in the other ${n}, it conflicts with other CryptoPolicies (see \`Conflicting\`)`;
+  return { type: "Ready", status: "True", reason: "InForce", message };
+}
+
+/**
+ * `Ready` and `Conflicting` for a policy that reaches `reach`.
+ *
+ * @example
+ * policyConditions(policy.status?.conditions, 2, { selected: 3, conflicts: [inTeamA] }, now);
+ * // Ready=True (in force in 2 of 3), Conflicting=True naming team-a
+ */
+export function policyConditions(
+  existing: readonly Condition[] | undefined,
+  generation: number,
+  reach: PolicyReach,
+  now: Date,
+): Condition[] {
+  const observedGeneration = generation;
+  const conflicting: Omit<ConditionUpdate, "observedGeneration"> = reach.conflicts.length
+    ? {
+        type: "Conflicting",
+        status: "True",
+        reason: "EmptyIntersection",
+        message: conflictMessage(reach.conflicts),
+      }
+    : {
+        type: "Conflicting",
+        status: "False",
+        reason: "NoConflict",
+        message: "No namespace's policies conflict",
+      };
+  return setConditions(
+    existing,
+    [ready(reach), conflicting].map((c) => ({ ...c, observedGeneration })),
+    now,
+  );
+}
