@@ -23,18 +23,22 @@ import {
 import { code, markdownTable } from "./markdown.ts";
 
 /**
- * Hand-written text around one kind's generated tables: an introduction, the conditions, further
- * sections, and the file in `config/samples/` shown as its example.
+ * Hand-written text around one kind's generated tables: an introduction, what each printer column means
+ * (by column name), the conditions, further sections, and the file in `config/samples/` shown as its
+ * example.
  *
  * @example
- * const prose: KindProse = { intro: "…", conditions: markdownTable(…), sections: [], sample: "mcpserver.yaml" };
+ * const prose: KindProse = { intro: "…", columns: { Age: "…" }, conditions: markdownTable(…), sections: [], sample: "mcpserver.yaml" };
  */
 export interface KindProse {
   intro: string;
+  columns: Record<string, string>;
   conditions: string;
   sections: string[];
   sample: string;
 }
+
+const AGE = "How long ago the object was created (`metadata.creationTimestamp`).";
 
 /**
  * What the CryptoPolicy section says besides its fields.
@@ -53,6 +57,29 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
     "involved (`Conflicting=True`, naming the namespace) and on the MCPServers of that namespace " +
     "(`PolicyCompliant=False`, reason `PolicyConflict`), and admission treats the namespace as " +
     "violating its policy.",
+  columns: {
+    Enforcement:
+      "What happens to a pod that breaks the policy: `Enforce` denies it, `Warn` admits it with a " +
+      "warning, `Audit` admits it and records it.",
+    Ready:
+      "The `Ready` condition: `True` while the policy governs at least one namespace it selects " +
+      "without conflict (or selects none); `False` when every namespace it selects is in conflict.",
+    Conflicting:
+      "The `Conflicting` condition: `True` when, in some namespace, this policy and others together " +
+      "allow nothing for a list; `kubectl describe` shows which namespaces.",
+    KEM:
+      "The KEM the policy prefers and how many more it allows: `ML-KEM-768,+2` is ML-KEM-768 first, " +
+      "then two others. KEMs below its `minimumSecurityCategory` are not counted. Empty until the " +
+      "operator has reconciled the policy.",
+    "Allowed KEMs":
+      "Every KEM the policy allows, in order of preference, as a JSON list " +
+      '(`["ML-KEM-768","ML-KEM-1024","X-Wing"]`).',
+    Rotation: "`spec.kem.rotationPeriod`: how long a key stays active before the next replaces it.",
+    Namespaces: "How many namespaces the policy selects.",
+    Servers: "How many MCPServers those namespaces hold.",
+    Compliant: "How many of those MCPServers comply with their effective policy.",
+    Age: AGE,
+  },
   conditions:
     markdownTable(
       ["Type", "Status", "Reason", "Meaning"],
@@ -107,6 +134,16 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
  * kindSection(mcpServer, MCP_SERVER_PROSE);
  */
 export const MCP_SERVER_PROSE: KindProse = {
+  columns: {
+    Ready:
+      "The `Ready` condition: `True` while keys rotate on schedule under a satisfied policy " +
+      "(`KeysReady` and `PolicyCompliant`).",
+    Algorithm: "The KEM of the active key.",
+    "Active Key": "The id of the key clients should encapsulate to now.",
+    "Next Rotation": "When the next key becomes active.",
+    Pods: "How many pods the selector matches.",
+    Age: AGE,
+  },
   intro:
     "LatticeGuard owns two objects per MCPServer, in its namespace, deleted with it (owner references):\n\n" +
     markdownTable(

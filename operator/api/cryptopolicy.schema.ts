@@ -21,6 +21,7 @@ import {
   object,
   oneOf,
   orderedChoice,
+  string,
 } from "./schema-kit.ts";
 import {
   CATEGORY_FLOORS,
@@ -169,6 +170,25 @@ const status = object("What LatticeGuard observed of this policy.", {
     "`Ready` says whether the policy governs any namespace it selects without conflict; " +
       "`Conflicting` names the namespaces where it and other policies together allow nothing.",
   ),
+  kem: object(
+    "The KEMs this policy allows on its own: `spec.kem.algorithms` without those " +
+      "`minimumSecurityCategory` excludes. A namespace it shares with other policies may allow fewer " +
+      "(an MCPServer's `status.effectivePolicy` says what is in force there).",
+    {
+      allowed: {
+        type: "array",
+        description: "In order of preference, the first preferred for new keys.",
+        maxItems: KEM_ALGORITHMS.length,
+        "x-kubernetes-list-type": "atomic",
+        items: { type: "string", enum: KEM_ALGORITHMS },
+      },
+      summary: string(
+        "`allowed` in short, for the `KEM` column of `kubectl get cryptopolicies`: the preferred KEM " +
+          "and how many more follow it, such as `ML-KEM-768,+2`.",
+        { maxLength: 64 },
+      ),
+    },
+  ),
   coverage: object(
     "What the policy covers today, and how much of it complies: an impact preview.",
     {
@@ -201,7 +221,8 @@ export const cryptoPolicy: CustomResource = {
       type: "string",
       jsonPath: '.status.conditions[?(@.type=="Conflicting")].status',
     },
-    { name: "KEM", type: "string", jsonPath: ".spec.kem.algorithms[0]" },
+    { name: "KEM", type: "string", jsonPath: ".status.kem.summary" },
+    { name: "Allowed KEMs", type: "string", jsonPath: ".status.kem.allowed", priority: 1 },
     { name: "Rotation", type: "string", jsonPath: ".spec.kem.rotationPeriod" },
     { name: "Namespaces", type: "integer", jsonPath: ".status.coverage.namespaces" },
     { name: "Servers", type: "integer", jsonPath: ".status.coverage.mcpServers" },

@@ -142,6 +142,21 @@ export interface CryptoPolicyStatus {
    */
   conditions?: Condition[];
   /**
+   * The KEMs this policy allows on its own: `spec.kem.algorithms` without those `minimumSecurityCategory` excludes. A namespace it shares with other policies may allow fewer (an MCPServer's `status.effectivePolicy` says what is in force there).
+   */
+  kem?: {
+    /**
+     * In order of preference, the first preferred for new keys.
+     *
+     * @maxItems 4
+     */
+    allowed?: KemAlgorithm[];
+    /**
+     * `allowed` in short, for the `KEM` column of `kubectl get cryptopolicies`: the preferred KEM and how many more follow it, such as `ML-KEM-768,+2`.
+     */
+    summary?: string;
+  };
+  /**
    * What the policy covers today, and how much of it complies: an impact preview.
    */
   coverage?: {

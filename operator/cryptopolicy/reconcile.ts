@@ -9,6 +9,7 @@
  *   the impact preview before switching to `Enforce`.
  * - `Ready`: the policy governs some namespace it selects without conflict; a conflict elsewhere shows
  *   in `Conflicting`, not here (report.ts says why).
+ * - `status.kem`: the KEMs the policy allows on its own, for `kubectl get`.
  *
  * Status is written only when it changed, and contains no timestamps but the conditions' transitions, so
  * a reconcile that finds nothing new writes nothing.
@@ -35,7 +36,7 @@ import { resolvePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
 import { hasPostQuantumTransport } from "../policy/transport.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
-import { policyConditions, type NamespaceConflict } from "./report.ts";
+import { kemStatus, policyConditions, type NamespaceConflict } from "./report.ts";
 
 /** Everything the reconciler reads and writes through. */
 export interface CryptoPolicyDeps {
@@ -131,7 +132,12 @@ export function cryptoPolicyReconciler(
       { selected: coverage.namespaces, conflicts },
       new Date(deps.now()),
     );
-    const status: CryptoPolicyStatus = { observedGeneration: generation, conditions, coverage };
+    const status: CryptoPolicyStatus = {
+      observedGeneration: generation,
+      conditions,
+      kem: kemStatus(policy.spec),
+      coverage,
+    };
     deps.metrics.policyConflicts.set({ policy: key }, conflicts.length);
     if (isDeepStrictEqual(status, policy.status)) return;
     await deps.writer.applyStatus(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { CryptoPolicySpec } from "../api/types.generated.ts";
 import { findCondition } from "../kube/conditions.ts";
-import { policyConditions, type NamespaceConflict } from "./report.ts";
+import { kemStatus, policyConditions, summarize, type NamespaceConflict } from "./report.ts";
 
 const now = new Date("2026-11-21T12:00:00Z");
 const conflict = (namespace: string): NamespaceConflict => ({
@@ -66,5 +67,41 @@ describe("policyConditions", () => {
     const partly = policyConditions(before, 1, { selected: 2, conflicts: inConflict(1) }, later);
     expect(findCondition(partly, "Ready")!.lastTransitionTime).toBe(now.toISOString());
     expect(findCondition(partly, "Conflicting")!.lastTransitionTime).toBe(later.toISOString());
+  });
+});
+
+describe("summarize", () => {
+  it.each([
+    [[], ""],
+    [["ML-KEM-1024"], "ML-KEM-1024"],
+    [["ML-KEM-768", "X-Wing"], "ML-KEM-768,+1"],
+    [["ML-KEM-768", "ML-KEM-1024", "X-Wing"], "ML-KEM-768,+2"],
+  ])("writes %j as %j", (names, summary) => {
+    expect(summarize(names)).toBe(summary);
+  });
+});
+
+describe("kemStatus", () => {
+  const spec = (
+    algorithms: CryptoPolicySpec["kem"]["algorithms"],
+    minimumSecurityCategory: number,
+  ): Pick<CryptoPolicySpec, "kem" | "minimumSecurityCategory"> => ({
+    minimumSecurityCategory,
+    kem: { algorithms, rotationPeriod: "1h", gracePeriod: "1m" },
+  });
+
+  it.each([
+    [
+      ["ML-KEM-768", "ML-KEM-1024", "X-Wing"],
+      3,
+      ["ML-KEM-768", "ML-KEM-1024", "X-Wing"],
+      "ML-KEM-768,+2",
+    ],
+    [["X-Wing", "ML-KEM-768"], 3, ["X-Wing", "ML-KEM-768"], "X-Wing,+1"],
+    [["ML-KEM-512", "ML-KEM-768"], 3, ["ML-KEM-768"], "ML-KEM-768"],
+    [["ML-KEM-768", "ML-KEM-1024", "X-Wing"], 5, ["ML-KEM-1024"], "ML-KEM-1024"],
+    [["ML-KEM-512"], 1, ["ML-KEM-512"], "ML-KEM-512"],
+  ] as const)("allows of %j at category %d: %j", (algorithms, category, allowed, summary) => {
+    expect(kemStatus(spec([...algorithms], category))).toEqual({ allowed, summary });
   });
 });

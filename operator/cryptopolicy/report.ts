@@ -17,10 +17,16 @@
  * the baseline Ready (it still governs every other namespace) with `Conflicting` naming that namespace,
  * while the team's policy, which governs nothing without conflict, is not Ready.
  *
+ * **What it allows.** `status.kem` is the policy's own `spec.kem.algorithms` without what its
+ * `minimumSecurityCategory` excludes, and that list in short for the `KEM` column of `kubectl get`
+ * (printer columns are JSONPath, which can neither count nor filter).
+ *
  * @example
  * policyConditions(undefined, 3, { selected: 12, conflicts: [] }, now); // Ready=True, Conflicting=False
+ * kemStatus(policy.spec); // { allowed: ["ML-KEM-768", "ML-KEM-1024"], summary: "ML-KEM-768,+1" }
  */
-import type { Condition } from "../api/types.generated.ts";
+import { SECURITY_CATEGORY, type KemAlgorithm } from "../api/algorithms.ts";
+import type { Condition, CryptoPolicySpec } from "../api/types.generated.ts";
 import { setConditions, type ConditionUpdate } from "../kube/conditions.ts";
 
 /** A namespace where this policy takes part in a conflict. */
@@ -106,4 +112,33 @@ export function policyConditions(
     [ready(reach), conflicting].map((c) => ({ ...c, observedGeneration })),
     now,
   );
+}
+
+/**
+ * A list in short: its first entry, and how many follow (`ML-KEM-768,+2`); empty for an empty list.
+ *
+ * @example
+ * summarize(["ML-KEM-768", "ML-KEM-1024", "X-Wing"]); // "ML-KEM-768,+2"
+ * summarize(["ML-KEM-1024"]); // "ML-KEM-1024"
+ */
+export function summarize(names: readonly string[]): string {
+  const [first = "", ...rest] = names;
+  return rest.length ? `${first},+${rest.length}` : first;
+}
+
+/**
+ * What the policy allows of KEMs on its own, in its order of preference, and that in short.
+ *
+ * @example
+ * kemStatus({ ...spec, minimumSecurityCategory: 3, kem: { ...kem, algorithms: ["ML-KEM-512", "X-Wing"] } });
+ * // { allowed: ["X-Wing"], summary: "X-Wing" }
+ */
+export function kemStatus(spec: Pick<CryptoPolicySpec, "kem" | "minimumSecurityCategory">): {
+  allowed: KemAlgorithm[];
+  summary: string;
+} {
+  const allowed = spec.kem.algorithms.filter(
+    (a) => SECURITY_CATEGORY[a] >= spec.minimumSecurityCategory,
+  );
+  return { allowed, summary: summarize(allowed) };
 }

@@ -1,6 +1,7 @@
 /**
  * CryptoPolicy status against the real API server with a real operator: coverage counts what the policy
- * selects and how much complies (the impact preview); and a team's policy that allows nothing together with a wider policy in the team's namespace is reported
+ * selects and how much complies (the impact preview); `kubectl get` shows which KEMs a policy allows; and
+ * a team's policy that allows nothing together with a wider policy in the team's namespace is reported
  * on both policies (the wider one stays Ready: it still governs its other namespaces), on the MCPServers
  * of that namespace only, and as a Warning Event.
  */
@@ -21,7 +22,7 @@ let core: CoreV1Api;
 
 let operator: OperatorProcess;
 const suffix = Math.random().toString(36).slice(2, 7);
-const names = { strict: `strict-${suffix}`, hybrid: `hybrid-${suffix}` };
+const names = { strict: `strict-${suffix}`, hybrid: `hybrid-${suffix}`, wide: `wide-${suffix}` };
 const TEAM_LABEL = "latticeguard.dev/test-team";
 const poll = { timeout: 30_000, interval: 200 };
 
@@ -94,6 +95,44 @@ describe("a CryptoPolicy's status", () => {
     expect(alpha.status?.pods).toEqual({ selected: 2, compliant: 1 });
     expect(alpha.status?.kem?.algorithm).toBe("ML-KEM-1024");
     expect(alpha.status?.effectivePolicy?.policies).toEqual([names.strict]);
+  });
+
+  it("shows in kubectl get which KEMs it allows, not only the preferred one", async () => {
+    await lg.createPolicy(names.wide, {
+      namespaceSelector: { matchLabels: { [TEST_LABEL]: `none-${suffix}` } },
+      kem: {
+        algorithms: ["ML-KEM-768", "ML-KEM-1024", "X-Wing"],
+        rotationPeriod: "1h",
+        gracePeriod: "10m",
+      },
+    });
+    await vi.waitFor(async () => {
+      expect((await readPolicy(names.wide)).status?.kem).toEqual({
+        allowed: ["ML-KEM-768", "ML-KEM-1024", "X-Wing"],
+        summary: "ML-KEM-768,+2",
+      });
+    }, poll);
+    const [header, row] = (await kubectl(kubeconfigPath(), ["get", "cpol", names.wide])).split(
+      "\n",
+    );
+    expect(header).toMatch(
+      /^NAME\s+ENFORCEMENT\s+READY\s+CONFLICTING\s+KEM\s+ROTATION\s+NAMESPACES\s+SERVERS\s+COMPLIANT\s+AGE$/,
+    );
+    expect(row!.split(/\s+/).slice(0, 9)).toEqual([
+      names.wide,
+      "Audit",
+      "True",
+      "False",
+      "ML-KEM-768,+2",
+      "1h",
+      "0",
+      "0",
+      "0",
+    ]);
+    const wide = await kubectl(kubeconfigPath(), ["get", "cpol", names.wide, "-o", "wide"]);
+    expect(wide.split("\n")[0]).toMatch(/\sKEM\s+ALLOWED KEMS\s+ROTATION\s/);
+    expect(wide).toContain('["ML-KEM-768","ML-KEM-1024","X-Wing"]');
+    await lg.deletePolicy(names.wide);
   });
 
   it("keeps a policy Ready that conflicts in one of its namespaces, and reports the conflict there", async () => {
