@@ -111,7 +111,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), "latticeguard-cp-"));
   const started: ManagedProcess[] = [];
   const cleanup = async () => {
-    await Promise.all(started.reverse().map((p) => p.stop()));
+    // One at a time, the last started first: kube-apiserver stopped after etcd waits out its whole
+    // grace period (10 s) for an etcd that is gone; stopped before it, it exits in about a second.
+    for (const p of [...started].reverse()) await p.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
