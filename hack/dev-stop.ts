@@ -15,7 +15,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
-/** What the watcher looks at, each time it looks. */
+/**
+ * What the watcher looks at, each time it looks.
+ *
+ * @example
+ * const now: StopObservation = { pidFileExists: existsSync(pidFile), parent: process.ppid };
+ */
 export interface StopObservation {
   /** Whether the pid file exists; undefined when there is none to watch. */
   pidFileExists: boolean | undefined;
@@ -36,7 +41,12 @@ export function stopReason(now: StopObservation, parentAtStart: number): string 
   return undefined;
 }
 
-/** Options for {@link watchForStop}. */
+/**
+ * Options for {@link watchForStop}.
+ *
+ * @example
+ * const options: StopWatch = { pidFile: ".dev/dev.pid", parent: process.ppid };
+ */
 export interface StopWatch {
   /** The pid file to watch; none: watch only the parent. */
   pidFile?: string;

@@ -6,8 +6,8 @@
  *
  * The API server fills in defaults before it validates, so an unset `minimumSecurityCategory` and one set
  * to the default look the same to both checks; the message says "3, the default", true either way. The
- * CEL rule cannot call this module, so its message is a CEL map from category to the message written
- * here: one text, whichever check refuses the policy.
+ * CEL rule cannot call this module, so its message expression picks the rest of the message written here
+ * from a CEL map keyed by category: one text, whichever check refuses the policy.
  *
  * @example
  * categoryFloorMessage(CATEGORY_FLOORS[0], 3);
@@ -21,7 +21,12 @@ import {
 } from "./algorithms.ts";
 import type { CelRule } from "./schema-kit.ts";
 
-/** One list a CryptoPolicy's `minimumSecurityCategory` applies to. */
+/**
+ * One list a CryptoPolicy's `minimumSecurityCategory` applies to.
+ *
+ * @example
+ * const kem: CategoryFloor = { field: "kem.algorithms", names: KEM_ALGORITHMS, noun: "an algorithm" };
+ */
 export interface CategoryFloor {
   /** The list's path under `spec`. */
   field: "kem.algorithms" | "identity.algorithms" | "transport.keyExchange";
@@ -111,7 +116,12 @@ export function categoryFloorRule(floor: CategoryFloor): CelRule {
   };
 }
 
-/** The lists of a CryptoPolicy spec the floor reads, loosely typed: the webhook reads untrusted JSON. */
+/**
+ * The lists of a CryptoPolicy spec the floor reads, loosely typed: the webhook reads untrusted JSON.
+ *
+ * @example
+ * const spec: FlooredSpec = { minimumSecurityCategory: 5, kem: { algorithms: ["ML-KEM-768"] } };
+ */
 export interface FlooredSpec {
   minimumSecurityCategory?: number;
   kem?: { algorithms?: readonly string[] };

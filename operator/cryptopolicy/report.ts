@@ -29,14 +29,24 @@ import { SECURITY_CATEGORY, type KemAlgorithm } from "../api/algorithms.ts";
 import type { Condition, CryptoPolicySpec } from "../api/types.generated.ts";
 import { setConditions, type ConditionUpdate } from "../kube/conditions.ts";
 
-/** A namespace where this policy takes part in a conflict. */
+/**
+ * A namespace where this policy takes part in a conflict.
+ *
+ * @example
+ * const c: NamespaceConflict = { namespace: "team-a", policies: ["baseline", "team-a"], fields: ["spec.kem.algorithms"] };
+ */
 export interface NamespaceConflict {
   namespace: string;
   policies: string[];
   fields: string[];
 }
 
-/** How many namespaces the policy selects, and those of them in conflict. */
+/**
+ * How many namespaces the policy selects, and those of them in conflict.
+ *
+ * @example
+ * const reach: PolicyReach = { selected: coverage.namespaces, conflicts };
+ */
 export interface PolicyReach {
   selected: number;
   conflicts: readonly NamespaceConflict[];
