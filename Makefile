@@ -32,13 +32,23 @@ deps: $(STAMP) ## Install the npm dependencies, including the pinned Node 24.
 control-plane: deps ## Build (once) and cache etcd, kube-apiserver and kube-controller-manager; needs Go.
 	@bash hack/build-control-plane.sh >/dev/null
 
+# Where `make dev` writes the kubeconfig for other terminals, and its pid file.
+DEV_DIR ?= .dev
+
 .PHONY: dev
-dev: deps ## Run a local control plane with the CRDs and samples installed, until Ctrl-C.
-	node hack/dev.ts
+dev: $(DEV_DIR)/dev.pid ## Run a local control plane with the CRDs and samples installed, until stopped.
 
 .PHONY: dev-once
-dev-once: deps ## Like dev, but stop after showing the samples.
-	node hack/dev.ts --once
+dev-once: DEV_FLAGS := --once
+dev-once: $(DEV_DIR)/dev.pid ## Like dev, but stop after showing the samples.
+
+# `make dev` must stop on SIGINT or SIGTERM sent to make alone, not only on Ctrl-C (which signals the
+# whole process group). make passes SIGTERM on to the recipe, which `exec` makes node itself; SIGINT and
+# SIGHUP it does not pass on, and then waits for the recipe. But make deletes the target file of a recipe
+# it interrupts, so hack/dev.ts runs as the recipe of its pid file and stops when the file is gone
+# (hack/dev-stop.ts). `deps` is phony, so the recipe runs every time.
+$(DEV_DIR)/dev.pid: deps
+	exec node hack/dev.ts $(DEV_FLAGS) --dir=$(DEV_DIR) --pid-file=$@
 
 .PHONY: generate
 generate: deps ## Regenerate the CRDs and TypeScript types from operator/api/*.schema.ts.

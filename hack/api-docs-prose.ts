@@ -23,18 +23,22 @@ import {
 import { code, markdownTable } from "./markdown.ts";
 
 /**
- * Hand-written text around one kind's generated tables: an introduction, the conditions, further
- * sections, and the file in `config/samples/` shown as its example.
+ * Hand-written text around one kind's generated tables: an introduction, what each printer column means
+ * (by column name), the conditions, further sections, and the file in `config/samples/` shown as its
+ * example.
  *
  * @example
- * const prose: KindProse = { intro: "…", conditions: markdownTable(…), sections: [], sample: "mcpserver.yaml" };
+ * const prose: KindProse = { intro: "…", columns: { Age: "…" }, conditions: markdownTable(…), sections: [], sample: "mcpserver.yaml" };
  */
 export interface KindProse {
   intro: string;
+  columns: Record<string, string>;
   conditions: string;
   sections: string[];
   sample: string;
 }
+
+const AGE = "How long ago the object was created (`metadata.creationTimestamp`).";
 
 /**
  * What the CryptoPolicy section says besides its fields.
@@ -50,34 +54,68 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
     "`rotationPeriod`, `gracePeriod` and `ttl` take the shortest value; `enforcement` the strongest mode " +
     "(`Enforce` over `Warn` over `Audit`). Where no CryptoPolicy selects a namespace, the defaults below " +
     "apply in `Audit` mode. An empty intersection is a **conflict**: it is reported on the policies " +
-    "(`Conflicting=True`) and on the MCPServers of that namespace (`PolicyCompliant=False`), and " +
-    "admission treats the namespace as violating its policy.",
-  conditions: markdownTable(
-    ["Type", "Status", "Reason", "Meaning"],
-    [
+    "involved (`Conflicting=True`, naming the namespace) and on the MCPServers of that namespace " +
+    "(`PolicyCompliant=False`, reason `PolicyConflict`), and admission treats the namespace as " +
+    "violating its policy.",
+  columns: {
+    Enforcement:
+      "What happens to a pod that breaks the policy: `Enforce` denies it, `Warn` admits it with a " +
+      "warning, `Audit` admits it and records it.",
+    Ready:
+      "The `Ready` condition: `True` while the policy governs at least one namespace it selects " +
+      "without conflict (or selects none); `False` when every namespace it selects is in conflict.",
+    Conflicting:
+      "The `Conflicting` condition: `True` when, in some namespace, this policy and others together " +
+      "allow nothing for a list; `kubectl describe` shows which namespaces.",
+    KEM:
+      "The KEM the policy prefers and how many more it allows: `ML-KEM-768,+2` is ML-KEM-768 first, " +
+      "then two others. KEMs below its `minimumSecurityCategory` are not counted. Empty until the " +
+      "operator has reconciled the policy.",
+    "Allowed KEMs":
+      "Every KEM the policy allows, in order of preference, as a JSON list " +
+      '(`["ML-KEM-768","ML-KEM-1024","X-Wing"]`).',
+    Rotation: "`spec.kem.rotationPeriod`: how long a key stays active before the next replaces it.",
+    Namespaces: "How many namespaces the policy selects.",
+    Servers: "How many MCPServers those namespaces hold.",
+    Compliant: "How many of those MCPServers comply with their effective policy.",
+    Age: AGE,
+  },
+  conditions:
+    markdownTable(
+      ["Type", "Status", "Reason", "Meaning"],
       [
-        "`Ready`",
-        "True",
-        "`InForce`",
-        "The policy is in force and conflicts with no other policy.",
+        [
+          "`Ready`",
+          "True",
+          "`InForce`",
+          "The policy governs at least one namespace it selects without conflict, or selects none. " +
+            "The message says in how many of the namespaces it selects; conflicts elsewhere are " +
+            "reported by `Conflicting` and do not make the policy unready.",
+        ],
+        [
+          "`Ready`",
+          "False",
+          "`PolicyConflict`",
+          "Every namespace the policy selects is in conflict: with other policies it allows nothing " +
+            "there for some list.",
+        ],
+        ["`Conflicting`", "False", "`NoConflict`", "No namespace's policies conflict."],
+        [
+          "`Conflicting`",
+          "True",
+          "`EmptyIntersection`",
+          "The message names up to five namespaces, the policies involved and the empty lists " +
+            "(`spec.transport.keyExchange`, `spec.kem.algorithms`, `spec.identity.algorithms`). A " +
+            "`PolicyConflict` Warning Event is recorded when the condition turns True.",
+        ],
       ],
-      [
-        "`Ready`",
-        "False",
-        "`PolicyConflict`",
-        "In at least one namespace, this policy and others together allow nothing for a list.",
-      ],
-      ["`Conflicting`", "False", "`NoConflict`", "No namespace's policies conflict."],
-      [
-        "`Conflicting`",
-        "True",
-        "`EmptyIntersection`",
-        "The message names up to five namespaces, the policies involved and the empty lists " +
-          "(`spec.transport.keyExchange`, `spec.kem.algorithms`, `spec.identity.algorithms`). A " +
-          "`PolicyConflict` Warning Event is recorded when the condition turns True.",
-      ],
-    ],
-  ),
+    ) +
+    "\n\n`Ready` reports the policy's own health, as cert-manager's Issuers and Kyverno's policies " +
+    "do: a policy that is valid and governs some namespace stays Ready when it takes part in a " +
+    "conflict in another. A cluster-wide `baseline` that one team's policy conflicts with in the " +
+    "team's namespace stays `Ready=True` with `Conflicting=True` naming that namespace; the team's " +
+    "policy, in conflict everywhere it applies, is `Ready=False`; the MCPServers in the team's " +
+    "namespace report `PolicyCompliant=False` with reason `PolicyConflict`.",
   sections: [
     "### Coverage",
     "`status.coverage` is an impact preview: before switching a policy to `Enforce`, compare " +
@@ -96,6 +134,16 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
  * kindSection(mcpServer, MCP_SERVER_PROSE);
  */
 export const MCP_SERVER_PROSE: KindProse = {
+  columns: {
+    Ready:
+      "The `Ready` condition: `True` while keys rotate on schedule under a satisfied policy " +
+      "(`KeysReady` and `PolicyCompliant`).",
+    Algorithm: "The KEM of the active key.",
+    "Active Key": "The id of the key clients should encapsulate to now.",
+    "Next Rotation": "When the next key becomes active.",
+    Pods: "How many pods the selector matches.",
+    Age: AGE,
+  },
   intro:
     "LatticeGuard owns two objects per MCPServer, in its namespace, deleted with it (owner references):\n\n" +
     markdownTable(

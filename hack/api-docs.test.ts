@@ -8,7 +8,7 @@ import { format } from "prettier";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Condition, MCPServer } from "../operator/api/types.generated.ts";
-import { policyConditions } from "../operator/cryptopolicy/reconcile.ts";
+import { policyConditions } from "../operator/cryptopolicy/report.ts";
 import {
   identityCondition,
   serverConditions,
@@ -153,8 +153,15 @@ describe("renderApiDocs", () => {
       ),
     ];
     const cryptoPolicy: Condition[][] = [
-      policyConditions(undefined, 1, [], now),
-      policyConditions(undefined, 1, [{ namespace: "a", policies: ["x"], fields: ["f"] }], now),
+      policyConditions(undefined, 1, { selected: 2, conflicts: [] }, now),
+      ...[1, 2].map((selected) =>
+        policyConditions(
+          undefined,
+          1,
+          { selected, conflicts: [{ namespace: "a", policies: ["x"], fields: ["f"] }] },
+          now,
+        ),
+      ),
     ];
     for (const [kind, sets] of [
       ["MCPServer", mcpServer],

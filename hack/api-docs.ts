@@ -160,15 +160,16 @@ function namesTable(cr: CustomResource): string {
   );
 }
 
-function columnsTable(cr: CustomResource): string {
+/** The printer columns with what each means; a column the prose does not explain is an error. */
+function columnsTable(cr: CustomResource, prose: KindProse): string {
   return markdownTable(
-    ["Column", "Type", "JSONPath", "Shown"],
-    cr.printerColumns.map((c) => [
-      c.name,
-      c.type,
-      code(c.jsonPath),
-      c.priority ? "with `-o wide`" : "always",
-    ]),
+    ["Column", "Shown", "Meaning", "JSONPath"],
+    cr.printerColumns.map((c) => {
+      const meaning = prose.columns[c.name];
+      if (!meaning)
+        throw new Error(`${cr.kind}'s printer column ${c.name} has no meaning in the prose`);
+      return [c.name, c.priority ? "with `-o wide`" : "always", meaning, code(c.jsonPath)];
+    }),
   );
 }
 
@@ -188,7 +189,7 @@ function kindSection(cr: CustomResource, prose: KindProse): string {
     namesTable(cr),
     `### Printer columns`,
     `\`kubectl get ${cr.plural}\` shows:`,
-    columnsTable(cr),
+    columnsTable(cr, prose),
     `### Fields`,
     "Defaults are filled in by the API server when an object is created or updated; validation is " +
       "enforced by the API server (OpenAPI schema and CEL rules) before the object is stored. " +

@@ -55,6 +55,11 @@ export interface ControlPlaneOptions {
    * compaction interval, a resource served without the watch cache); later flags win.
    */
   apiserverArgs?: readonly string[];
+  /**
+   * Aborts the start (a user who stops `make dev` before it is up): the processes started so far are
+   * stopped, the directory is removed, and the promise rejects, without the logs a failure prints.
+   */
+  signal?: AbortSignal;
 }
 
 async function get(url: string, token: string, ca: string): Promise<number> {
@@ -74,9 +79,11 @@ async function until(
   what: string,
   timeoutMs: number,
   check: () => Promise<boolean>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -107,11 +114,15 @@ function kubeconfig(server: string, caPem: string, token: string): string {
 /** Starts etcd, kube-apiserver and kube-controller-manager; resolves once the API server is ready. */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = options.log ?? ((line: string) => process.stderr.write(`control-plane: ${line}\n`));
+  const { signal } = options;
+  signal?.throwIfAborted();
   const bin = await tools();
   const dir = await mkdtemp(join(tmpdir(), "latticeguard-cp-"));
   const started: ManagedProcess[] = [];
   const cleanup = async () => {
-    await Promise.all(started.reverse().map((p) => p.stop()));
+    // One at a time, the last started first: kube-apiserver stopped after etcd waits out its whole
+    // grace period (10 s) for an etcd that is gone; stopped before it, it exits in about a second.
+    for (const p of [...started].reverse()) await p.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -155,13 +166,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     started.push(etcd);
     await etcd.start();
     const etcdHealth = `http://127.0.0.1:${etcdClient}/health`;
-    await until("etcd", 30_000, async () => {
-      etcd.assertRunning();
-      return fetch(etcdHealth).then(
-        (r) => r.ok,
-        () => false,
-      );
-    });
+    await until(
+      "etcd",
+      30_000,
+      async () => {
+        etcd.assertRunning();
+        return fetch(etcdHealth).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      signal,
+    );
     log(`etcd ready on 127.0.0.1:${etcdClient}`);
 
     const apiserver = new ManagedProcess(
@@ -192,18 +208,28 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const server = `https://127.0.0.1:${apiPort}`;
     // The API server writes its self-signed serving certificate, followed by its CA, before it listens.
     let caPem = "";
-    await until("kube-apiserver's serving certificate", 30_000, async () => {
-      apiserver.assertRunning();
-      caPem = await readFile(join(dir, "pki/apiserver.crt"), "utf8").catch(() => "");
-      return caPem.includes("END CERTIFICATE");
-    });
-    const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
-    const waitReady = (timeoutMs = readyTimeoutMs) =>
-      until("kube-apiserver /readyz", timeoutMs, async () => {
+    await until(
+      "kube-apiserver's serving certificate",
+      30_000,
+      async () => {
         apiserver.assertRunning();
-        return (await get(`${server}/readyz`, adminToken, caPem)) === 200;
-      });
-    await waitReady();
+        caPem = await readFile(join(dir, "pki/apiserver.crt"), "utf8").catch(() => "");
+        return caPem.includes("END CERTIFICATE");
+      },
+      signal,
+    );
+    const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+    const waitReady = (timeoutMs = readyTimeoutMs, abort?: AbortSignal) =>
+      until(
+        "kube-apiserver /readyz",
+        timeoutMs,
+        async () => {
+          apiserver.assertRunning();
+          return (await get(`${server}/readyz`, adminToken, caPem)) === 200;
+        },
+        abort,
+      );
+    await waitReady(readyTimeoutMs, signal);
     log(`kube-apiserver ready at ${server}`);
 
     const kubeconfigPath = join(dir, "kubeconfig");
@@ -224,6 +250,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     );
     started.push(controllerManager);
     await controllerManager.start();
+    signal?.throwIfAborted();
 
     return {
       server,
@@ -236,11 +263,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         "kube-apiserver": apiserver,
         "kube-controller-manager": controllerManager,
       },
-      waitReady,
+      waitReady: (timeoutMs?: number) => waitReady(timeoutMs),
       stop: cleanup,
     };
   } catch (error) {
-    for (const p of started) p.printLogTail(log);
+    if (!signal?.aborted) for (const p of started) p.printLogTail(log);
     await cleanup();
     throw error;
   }

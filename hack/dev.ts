@@ -1,33 +1,68 @@
 /**
  * `make dev`: brings up the local control plane, installs the CRDs, applies the samples and a fast-rotation
  * policy, runs the operator in this process, registers its admission webhook and shows it refusing a pod,
- * and keeps everything running until Ctrl-C. `--once` also waits for the first scheduled rotation, shows
+ * and keeps everything running until stopped. `--once` also waits for the first scheduled rotation, shows
  * it, and stops (CI runs it as a smoke test).
+ *
+ * It stops on SIGINT, SIGTERM or SIGHUP, at any point, start-up included, when its pid file
+ * (`--pid-file`) is removed, and when its parent exits (dev-stop.ts says why make needs the last two):
+ * first the operator, which talks to the API server, then the control plane, whose directory goes with
+ * it. Whatever still runs after 30 s is killed.
+ *
+ *   node hack/dev.ts [--once] [--dir=.dev] [--pid-file=.dev/dev.pid]
  */
 import { copyFile, mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { parseOperatorFlags } from "../operator/cli/flags.ts";
 import { startOperator, type RunningOperator } from "../operator/operator.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { validatingWebhookConfiguration } from "../webhook/configuration.ts";
 import { issueDemoIdentity } from "./dev-identity.ts";
+import { removePidFile, watchForStop, writePidFile } from "./dev-stop.ts";
 import { installCrds, kubectl, tryKubectl } from "./kubectl.ts";
+import { leaveSignalsToCaller } from "./process.ts";
 import { repoRoot, tools } from "./tools.ts";
 
-const once = process.argv.includes("--once");
-const cp = await startControlPlane();
+const { values: flags } = parseArgs({
+  options: {
+    once: { type: "boolean", default: false },
+    // Where the kubeconfig for the user's other terminals goes; the control plane's own copy dies with it.
+    dir: { type: "string", default: join(repoRoot, ".dev") },
+    "pid-file": { type: "string" },
+  },
+});
+const once = flags.once;
+const devDir = resolve(flags.dir);
+const pidFile = flags["pid-file"] && resolve(flags["pid-file"]);
+
+leaveSignalsToCaller();
+const abort = new AbortController();
 let operator: RunningOperator | undefined;
 let stopping = false;
-const shutdown = async (code: number) => {
+const shutdown = async (code: number, why?: string) => {
   if (stopping) return;
   stopping = true;
-  await operator?.stop();
-  await cp.stop();
+  if (why) console.error(`Stopping LatticeGuard's local control plane: ${why}`);
+  setTimeout(() => {
+    console.error("Stopping took over 30 s; killing what is left");
+    process.exit(code || 1); // process.ts kills every child on exit
+  }, 30_000).unref();
+  abort.abort();
+  await operator?.stop().catch((e: unknown) => console.error(e));
+  const cp = await startup.catch(() => undefined);
+  await cp?.stop();
+  if (pidFile) await removePidFile(pidFile);
   process.exit(code);
 };
-process.on("SIGINT", () => void shutdown(0));
-process.on("SIGTERM", () => void shutdown(0));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => void shutdown(0, `received ${signal}`));
+}
+// Declared before any await, so that a signal handler never finds it uninitialised.
+const startup = startControlPlane({ signal: abort.signal });
+if (pidFile) await writePidFile(pidFile);
+watchForStop({ pidFile, parent: process.ppid }, (why) => void shutdown(0, why));
 
 /** Registers the webhook by URL with the CA bundle the operator generated into its Secret. */
 async function registerWebhook(kubeconfig: string, port: number): Promise<void> {
@@ -90,8 +125,7 @@ async function waitForRotation(kubeconfig: string, timeoutMs: number): Promise<v
 }
 
 try {
-  // A stable path for the user's other terminals; the control plane's own copy dies with it.
-  const devDir = join(repoRoot, ".dev");
+  const cp = await startup;
   await mkdir(devDir, { recursive: true });
   const kubeconfig = join(devDir, "kubeconfig");
   await copyFile(cp.kubeconfigPath, kubeconfig);
@@ -137,7 +171,9 @@ try {
       "Pod mcp-demo/weather-0 (selected by MCPServer weather) got its ML-DSA workload identity through the",
       `issuance API, as its agent would: ${identity.spiffeId}, valid until ${identity.notAfter.toISOString()},`,
       `in ${outDir} (key.pem, cert.pem, bundle.pem).`,
-      once ? "" : "Press Ctrl-C to stop it and remove its data.\n",
+      once
+        ? ""
+        : `Press Ctrl-C (or send SIGTERM to process ${process.pid}) to stop it and remove its data.\n`,
     ].join("\n"),
   );
   if (once) {
@@ -147,6 +183,9 @@ try {
     await shutdown(0);
   }
 } catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  await shutdown(1);
+  // Once stopping, what was still starting fails as the control plane goes: that is no error.
+  if (!stopping) {
+    console.error(error instanceof Error ? error.message : error);
+    await shutdown(1);
+  }
 }

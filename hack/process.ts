@@ -13,13 +13,29 @@ import { createServer } from "node:net";
 
 const running = new Set<ChildProcess>();
 const killAll = () => running.forEach((child) => child.kill("SIGKILL"));
+let callerStops = false;
 process.once("exit", killAll);
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   // Kill the children, then let the signal do what it would have done without this handler.
   process.once(signal, () => {
+    if (callerStops) return;
     killAll();
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   });
+}
+
+/**
+ * For a program that stops its children itself, in order, on SIGINT, SIGTERM and SIGHUP: those signals
+ * no longer kill every child at once, so the program can stop what talks to the control plane before
+ * the control plane. It must listen for the three signals and exit; exiting still kills every child
+ * left, however the program exits.
+ *
+ * @example
+ * leaveSignalsToCaller();
+ * process.on("SIGTERM", () => void stopInOrder().then(() => process.exit(0)));
+ */
+export function leaveSignalsToCaller(): void {
+  callerStops = true;
 }
 
 /** A free TCP port on 127.0.0.1, as the kernel hands it out. */

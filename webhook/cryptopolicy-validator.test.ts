@@ -86,6 +86,28 @@ describe("validateCryptoPolicy", () => {
     expect(v.warnings[0]).toContain("ns-09 and 3 more");
   });
 
+  it("denies a list without a name of the category in force, as the CRD's rule words it", () => {
+    const v = run(policy("weak", { kem: kem(["ML-KEM-512"]) }), [restricted]);
+    expect(v.errors).toEqual([
+      {
+        field: "spec.kem.algorithms",
+        message:
+          "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory` (3, the default): ML-KEM-768, ML-KEM-1024 or X-Wing",
+      },
+    ]);
+    const strict = policy("weak", {
+      minimumSecurityCategory: 5,
+      identity: { algorithms: ["ML-DSA-65"], ttl: "1h" },
+    });
+    expect(run(strict, []).errors).toEqual([
+      {
+        field: "spec.identity.algorithms",
+        message:
+          "`identity.algorithms` must include an algorithm of at least `minimumSecurityCategory` (5): ML-DSA-87",
+      },
+    ]);
+  });
+
   it("throws (denies) on an object without spec", () => {
     expect(() => run({ metadata: { name: "x" } } as CryptoPolicy, [])).toThrow("must be set");
   });

@@ -1,16 +1,24 @@
 /**
- * Validation of CryptoPolicies beyond their CRD schema: what only the cluster can tell. Several policies
- * can select one namespace and the strictest wins, so a new or changed policy can leave a namespace with
- * an empty intersection: no allowed key-exchange group, KEM or identity algorithm. That is admitted (the
- * platform team may be midway through a change), with a warning naming the affected namespaces and the
- * policies they conflict with, because MCP endpoints there are denied under `Enforce` until it is fixed.
- * Only namespaces the policy selects can be affected by it. Pure.
+ * Validation of CryptoPolicies beyond their CRD schema.
+ *
+ * First, the floor `minimumSecurityCategory` puts under each list: the CRD's CEL rules check it too, in
+ * the same words (operator/api/security-category.ts). The API server runs its rules before calling this
+ * webhook, so a user meets these errors only where the installed CRD lacks the rules (an edited or older
+ * copy), and then reads the same message.
+ *
+ * Then what only the cluster can tell. Several policies can select one namespace and the strictest wins,
+ * so a new or changed policy can leave a namespace with an empty intersection: no allowed key-exchange
+ * group, KEM or identity algorithm. That is admitted (the platform team may be midway through a change),
+ * with a warning naming the affected namespaces and the policies they conflict with, because MCP
+ * endpoints there are denied under `Enforce` until it is fixed. Only namespaces the policy selects can be
+ * affected by it. Pure.
  *
  * @example
  * validateCryptoPolicy(policy, undefined, "CREATE", context).warnings;
  * // ['CryptoPolicy "strict" leaves 2 namespace(s) with nothing allowed: shop, payments (…)']
  */
 import type { V1Namespace } from "@kubernetes/client-node";
+import { categoryShortfalls } from "../operator/api/security-category.ts";
 import type { CryptoPolicy } from "../operator/api/types.generated.ts";
 import { resolvePolicy } from "../operator/policy/merge.ts";
 import { selects } from "../operator/policy/selector.ts";
@@ -55,6 +63,8 @@ export const validateCryptoPolicy: Validator = (object, oldObject, _operation, c
   if (deletionTimestamp) return { errors: [], warnings: [] };
   if (!name || typeof policy.spec !== "object" || policy.spec === null)
     throw new TypeError("`metadata.name` and `spec` must be set");
+  const errors = categoryShortfalls(policy.spec);
+  if (errors.length) return { errors, warnings: [] };
   const others = context.cluster.policies().filter((p) => p.metadata?.name !== name);
   const before = oldObject ? [...others, oldObject as CryptoPolicy] : others;
   const found = conflicts(policy, before, [...others, policy], context.cluster.namespaces());

@@ -5,7 +5,6 @@
 import {
   KEM_ALGORITHMS,
   KEY_EXCHANGE_GROUPS,
-  SECURITY_CATEGORY,
   SIGNATURE_ALGORITHMS,
   type KemAlgorithm,
   type KeyExchangeGroup,
@@ -22,7 +21,13 @@ import {
   object,
   oneOf,
   orderedChoice,
+  string,
 } from "./schema-kit.ts";
+import {
+  CATEGORY_FLOORS,
+  DEFAULT_SECURITY_CATEGORY,
+  categoryFloorRule,
+} from "./security-category.ts";
 
 /** How a policy treats a pod that breaks it. */
 export const ENFORCEMENT_MODES = ["Enforce", "Warn", "Audit"] as const;
@@ -40,7 +45,7 @@ export const POLICY_DEFAULTS = {
   gracePeriod: "24h",
   identityAlgorithms: ["ML-DSA-65", "ML-DSA-87"],
   identityTtl: "1h",
-  minimumSecurityCategory: 3,
+  minimumSecurityCategory: DEFAULT_SECURITY_CATEGORY,
   allowOptOut: false,
 } as const satisfies {
   enforcement: EnforcementMode;
@@ -53,11 +58,6 @@ export const POLICY_DEFAULTS = {
   minimumSecurityCategory: SecurityCategory;
   allowOptOut: boolean;
 };
-
-/** A CEL expression giving the NIST category of the algorithm named by the variable `a`. */
-function categoryOf(names: readonly (keyof typeof SECURITY_CATEGORY)[]): string {
-  return `{${names.map((n) => `'${n}': ${SECURITY_CATEGORY[n]}`).join(", ")}}[a]`;
-}
 
 const spec = object(
   "What cryptography is acceptable for MCP servers in the namespaces this policy selects.",
@@ -153,27 +153,9 @@ const spec = object(
       { default: POLICY_DEFAULTS.minimumSecurityCategory },
     ),
   },
-  {
-    rules: [
-      {
-        rule: `self.kem.algorithms.exists(a, ${categoryOf(KEM_ALGORITHMS)} >= self.minimumSecurityCategory)`,
-        message: "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory`",
-        fieldPath: ".kem.algorithms",
-      },
-      {
-        rule: `self.identity.algorithms.exists(a, ${categoryOf(SIGNATURE_ALGORITHMS)} >= self.minimumSecurityCategory)`,
-        message:
-          "`identity.algorithms` must include an algorithm of at least `minimumSecurityCategory`",
-        fieldPath: ".identity.algorithms",
-      },
-      {
-        rule: `self.transport.keyExchange.exists(a, ${categoryOf(KEY_EXCHANGE_GROUPS)} >= self.minimumSecurityCategory)`,
-        message:
-          "`transport.keyExchange` must include a group of at least `minimumSecurityCategory`",
-        fieldPath: ".transport.keyExchange",
-      },
-    ],
-  },
+  // Each list must name something of at least `minimumSecurityCategory`; the message names the
+  // category in force and what would meet it, in the webhook's words (security-category.ts).
+  { rules: CATEGORY_FLOORS.map(categoryFloorRule) },
 );
 
 const count = (description: string) => integer(description, 0, 2 ** 31 - 1);
@@ -185,7 +167,27 @@ const status = object("What LatticeGuard observed of this policy.", {
     Number.MAX_SAFE_INTEGER,
   ),
   conditions: conditions(
-    "`Ready` summarises; `Conflicting` names policies whose intersection is empty.",
+    "`Ready` says whether the policy governs any namespace it selects without conflict; " +
+      "`Conflicting` names the namespaces where it and other policies together allow nothing.",
+  ),
+  kem: object(
+    "The KEMs this policy allows on its own: `spec.kem.algorithms` without those " +
+      "`minimumSecurityCategory` excludes. A namespace it shares with other policies may allow fewer " +
+      "(an MCPServer's `status.effectivePolicy` says what is in force there).",
+    {
+      allowed: {
+        type: "array",
+        description: "In order of preference, the first preferred for new keys.",
+        maxItems: KEM_ALGORITHMS.length,
+        "x-kubernetes-list-type": "atomic",
+        items: { type: "string", enum: KEM_ALGORITHMS },
+      },
+      summary: string(
+        "`allowed` in short, for the `KEM` column of `kubectl get cryptopolicies`: the preferred KEM " +
+          "and how many more follow it, such as `ML-KEM-768,+2`.",
+        { maxLength: 64 },
+      ),
+    },
   ),
   coverage: object(
     "What the policy covers today, and how much of it complies: an impact preview.",
@@ -214,7 +216,13 @@ export const cryptoPolicy: CustomResource = {
   printerColumns: [
     { name: "Enforcement", type: "string", jsonPath: ".spec.enforcement" },
     { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
-    { name: "KEM", type: "string", jsonPath: ".spec.kem.algorithms[0]" },
+    {
+      name: "Conflicting",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Conflicting")].status',
+    },
+    { name: "KEM", type: "string", jsonPath: ".status.kem.summary" },
+    { name: "Allowed KEMs", type: "string", jsonPath: ".status.kem.allowed", priority: 1 },
     { name: "Rotation", type: "string", jsonPath: ".spec.kem.rotationPeriod" },
     { name: "Namespaces", type: "integer", jsonPath: ".status.coverage.namespaces" },
     { name: "Servers", type: "integer", jsonPath: ".status.coverage.mcpServers" },

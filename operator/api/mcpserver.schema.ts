@@ -37,8 +37,16 @@ const spec = object("The MCP server and what it may narrow within its namespace'
       },
     ],
   }),
+  // An int-or-string as controller-gen writes one. `kubectl explain` prints its type as `<Object>` all
+  // the same (it names a type only from `type` or `$ref`, and a CRD may have neither here; see
+  // kubernetes/kubernetes#130946), so the description says what the field takes.
   "port!": {
-    description: "The MCP endpoint's container port, by name (such as `mcp`) or number.",
+    description:
+      "Number or name of the MCP endpoint's container port: `port: 8443`, or `port: mcp` for the " +
+      "container port named `mcp`. A number must be 1 to 65535; a name, at most 15 lowercase letters, " +
+      "digits and dashes. An IntOrString: an integer or a string, never an object (`kubectl explain` " +
+      "shows `<Object>` for every int-or-string field of a custom resource).",
+    anyOf: [{ type: "integer" }, { type: "string" }],
     "x-kubernetes-int-or-string": true,
     "x-kubernetes-validations": [
       {

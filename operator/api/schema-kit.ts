@@ -38,6 +38,8 @@ export interface Schema {
   properties?: Record<string, Schema>;
   additionalProperties?: Schema;
   items?: Schema;
+  /** Only as controller-gen writes an int-or-string: `[{ type: "integer" }, { type: "string" }]`. */
+  anyOf?: Schema[];
   "x-kubernetes-validations"?: CelRule[];
   "x-kubernetes-int-or-string"?: true;
   "x-kubernetes-list-type"?: "atomic" | "set" | "map";

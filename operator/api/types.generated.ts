@@ -136,11 +136,26 @@ export interface CryptoPolicyStatus {
    */
   observedGeneration?: number;
   /**
-   * `Ready` summarises; `Conflicting` names policies whose intersection is empty.
+   * `Ready` says whether the policy governs any namespace it selects without conflict; `Conflicting` names the namespaces where it and other policies together allow nothing.
    *
    * @maxItems 16
    */
   conditions?: Condition[];
+  /**
+   * The KEMs this policy allows on its own: `spec.kem.algorithms` without those `minimumSecurityCategory` excludes. A namespace it shares with other policies may allow fewer (an MCPServer's `status.effectivePolicy` says what is in force there).
+   */
+  kem?: {
+    /**
+     * In order of preference, the first preferred for new keys.
+     *
+     * @maxItems 4
+     */
+    allowed?: KemAlgorithm[];
+    /**
+     * `allowed` in short, for the `KEM` column of `kubectl get cryptopolicies`: the preferred KEM and how many more follow it, such as `ML-KEM-768,+2`.
+     */
+    summary?: string;
+  };
   /**
    * What the policy covers today, and how much of it complies: an impact preview.
    */
@@ -202,7 +217,7 @@ export interface Condition {
 export interface MCPServerSpec {
   selector: LabelSelector1;
   /**
-   * The MCP endpoint's container port, by name (such as `mcp`) or number.
+   * Number or name of the MCP endpoint's container port: `port: 8443`, or `port: mcp` for the container port named `mcp`. A number must be 1 to 65535; a name, at most 15 lowercase letters, digits and dashes. An IntOrString: an integer or a string, never an object (`kubectl explain` shows `<Object>` for every int-or-string field of a custom resource).
    */
   port: number | string;
   /**

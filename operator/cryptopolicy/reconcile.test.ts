@@ -2,8 +2,7 @@ import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { CryptoPolicy, MCPServer } from "../api/types.generated.ts";
 import { cacheOf } from "../kube/cache.ts";
-import { findCondition } from "../kube/conditions.ts";
-import { evaluatePolicy, policyConditions } from "./reconcile.ts";
+import { evaluatePolicy } from "./reconcile.ts";
 
 const policy = (
   name: string,
@@ -94,28 +93,5 @@ describe("evaluatePolicy", () => {
       { namespace: "a", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },
       { namespace: "b", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },
     ]);
-  });
-});
-
-describe("policyConditions", () => {
-  const now = new Date("2026-11-21T12:00:00Z");
-  it("is Ready without conflicts", () => {
-    const c = policyConditions(undefined, 2, [], now);
-    expect(findCondition(c, "Ready")).toMatchObject({ status: "True", observedGeneration: 2 });
-    expect(findCondition(c, "Conflicting")?.status).toBe("False");
-  });
-
-  it("names at most five conflicting namespaces and counts the rest", () => {
-    const conflicts = Array.from({ length: 7 }, (_, i) => ({
-      namespace: `ns${i}`,
-      policies: ["a", "b"],
-      fields: ["spec.kem.algorithms"],
-    }));
-    const c = policyConditions(undefined, 1, conflicts, now);
-    expect(findCondition(c, "Ready")).toMatchObject({ status: "False", reason: "PolicyConflict" });
-    const message = findCondition(c, "Conflicting")!.message;
-    expect(message).toContain('namespace ns0: "a", "b" allow nothing for spec.kem.algorithms');
-    expect(message).not.toContain("ns5");
-    expect(message).toContain("(and 2 more)");
   });
 });

@@ -7,7 +7,9 @@
  * - `status.coverage`: namespaces selected, MCPServers in them and how many comply (their
  *   `PolicyCompliant` condition), pods those servers select and how many declare an allowed transport:
  *   the impact preview before switching to `Enforce`.
- * - `Ready`: the policy is in force without conflict.
+ * - `Ready`: the policy governs some namespace it selects without conflict; a conflict elsewhere shows
+ *   in `Conflicting`, not here (report.ts says why).
+ * - `status.kem`: the KEMs the policy allows on its own, for `kubectl get`.
  *
  * Status is written only when it changed, and contains no timestamps but the conditions' transitions, so
  * a reconcile that finds nothing new writes nothing.
@@ -23,22 +25,18 @@
  */
 import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
 import { isDeepStrictEqual } from "node:util";
-import type {
-  Condition,
-  CryptoPolicy,
-  CryptoPolicyStatus,
-  MCPServer,
-} from "../api/types.generated.ts";
+import type { CryptoPolicy, CryptoPolicyStatus, MCPServer } from "../api/types.generated.ts";
 import type { EventRecorder } from "../events.ts";
 import type { Writer } from "../kube/apply.ts";
 import type { Cache, NamespacedCache } from "../kube/cache.ts";
-import { findCondition, setConditions, type ConditionUpdate } from "../kube/conditions.ts";
+import { findCondition } from "../kube/conditions.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { resolvePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
 import { hasPostQuantumTransport } from "../policy/transport.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
+import { kemStatus, policyConditions, type NamespaceConflict } from "./report.ts";
 
 /** Everything the reconciler reads and writes through. */
 export interface CryptoPolicyDeps {
@@ -51,13 +49,6 @@ export interface CryptoPolicyDeps {
   metrics: Metrics;
   now: () => number;
   log: Logger;
-}
-
-/** A namespace where this policy takes part in a conflict. */
-export interface NamespaceConflict {
-  namespace: string;
-  policies: string[];
-  fields: string[];
 }
 
 /**
@@ -119,58 +110,6 @@ export function evaluatePolicy(
   return { coverage, conflicts };
 }
 
-/** `Ready` and `Conflicting` from the conflicts found. */
-export function policyConditions(
-  existing: readonly Condition[] | undefined,
-  generation: number,
-  conflicts: readonly NamespaceConflict[],
-  now: Date,
-): Condition[] {
-  const observedGeneration = generation;
-  const shown = conflicts
-    .slice(0, 5)
-    .map(
-      (c) =>
-        `namespace ${c.namespace}: ${c.policies.map((p) => `"${p}"`).join(", ")} allow nothing for ${c.fields.join(", ")}`,
-    );
-  const more =
-    conflicts.length > shown.length ? ` (and ${conflicts.length - shown.length} more)` : "";
-  const updates: ConditionUpdate[] = conflicts.length
-    ? [
-        {
-          type: "Ready",
-          status: "False",
-          reason: "PolicyConflict",
-          message: `Conflicts with other CryptoPolicies in ${conflicts.length} namespace(s)`,
-          observedGeneration,
-        },
-        {
-          type: "Conflicting",
-          status: "True",
-          reason: "EmptyIntersection",
-          message: shown.join("; ") + more,
-          observedGeneration,
-        },
-      ]
-    : [
-        {
-          type: "Ready",
-          status: "True",
-          reason: "InForce",
-          message: "The policy is in force",
-          observedGeneration,
-        },
-        {
-          type: "Conflicting",
-          status: "False",
-          reason: "NoConflict",
-          message: "No namespace's policies conflict",
-          observedGeneration,
-        },
-      ];
-  return setConditions(existing, updates, now);
-}
-
 /** The reconcile function of the CryptoPolicy controller. */
 export function cryptoPolicyReconciler(
   deps: CryptoPolicyDeps,
@@ -190,10 +129,15 @@ export function cryptoPolicyReconciler(
     const conditions = policyConditions(
       policy.status?.conditions,
       generation,
-      conflicts,
+      { selected: coverage.namespaces, conflicts },
       new Date(deps.now()),
     );
-    const status: CryptoPolicyStatus = { observedGeneration: generation, conditions, coverage };
+    const status: CryptoPolicyStatus = {
+      observedGeneration: generation,
+      conditions,
+      kem: kemStatus(policy.spec),
+      coverage,
+    };
     deps.metrics.policyConflicts.set({ policy: key }, conflicts.length);
     if (isDeepStrictEqual(status, policy.status)) return;
     await deps.writer.applyStatus(

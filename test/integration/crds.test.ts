@@ -13,7 +13,7 @@ import {
 } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { kubectl } from "../../hack/kubectl.ts";
+import { kubectl, tryKubectl } from "../../hack/kubectl.ts";
 import { repoRoot } from "../../hack/tools.ts";
 import { GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "../../operator/api/types.generated.ts";
@@ -151,8 +151,24 @@ describe("the CRDs", () => {
   it("teach the API through kubectl explain", async () => {
     const out = await kubectl(kubeconfigPath(), ["explain", "cryptopolicy.spec.kem.gracePeriod"]);
     expect(out).toMatch(/Must be shorter than\s+`rotationPeriod`/);
-    const mcp = await kubectl(kubeconfigPath(), ["explain", "mcpserver.spec.port"]);
-    expect(mcp).toContain("by name (such as `mcp`) or number");
+  });
+
+  it("explain spec.port as an int-or-string, with both forms", async () => {
+    // kubectl prints the type of every custom resource's int-or-string as `<Object>` (it reads only
+    // `type` and `$ref`); the description must say what the field takes, as core's IntOrString does.
+    const core = await kubectl(kubeconfigPath(), ["explain", "service.spec.ports.targetPort"]);
+    expect(core).toMatch(/IntOrString is a type that can hold an int32 or a string/);
+    const out = await kubectl(kubeconfigPath(), ["explain", "mcpserver.spec.port"]);
+    const text = out.replace(/\s+/g, " ");
+    expect(text).toContain("FIELD: port <Object>");
+    expect(text).toContain("`port: 8443`, or `port: mcp` for the container port named `mcp`");
+    expect(text).toContain("An IntOrString: an integer or a string, never an object");
+    // The published schema is the one controller-gen writes, so schema-driven tools see both types.
+    const api = kc.makeApiClient(ApiextensionsV1Api);
+    const crd = await api.readCustomResourceDefinition({ name: `mcpservers.${GROUP}` });
+    const port = crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.port!;
+    expect(port.anyOf).toEqual([{ type: "integer" }, { type: "string" }]);
+    expect(port.x_kubernetes_int_or_string).toBe(true);
   });
 
   it("show the printer columns in kubectl get", async () => {
@@ -166,7 +182,7 @@ describe("the CRDs", () => {
 });
 
 // Each row: the object, the field path the message must name, and a fragment of what it must say.
-const invalid: [string, Obj, string, RegExp][] = [
+const invalid: [string, Obj, string, RegExp | string][] = [
   [
     "an unknown KEM",
     policy({ kem: { algorithms: ["ML-KEM-999"] } }),
@@ -243,7 +259,25 @@ const invalid: [string, Obj, string, RegExp][] = [
     "no KEM of the required category",
     policy({ minimumSecurityCategory: 5, kem: { algorithms: ["ML-KEM-768"] } }),
     "spec.kem.algorithms",
-    /must include an algorithm of at least `minimumSecurityCategory`/,
+    "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory` (5): ML-KEM-1024",
+  ],
+  [
+    "no KEM of the default category",
+    policy({ kem: { algorithms: ["ML-KEM-512"] } }),
+    "spec.kem.algorithms",
+    "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory` (3, the default): ML-KEM-768, ML-KEM-1024 or X-Wing",
+  ],
+  [
+    "no signature algorithm of the default category",
+    policy({ identity: { algorithms: ["ML-DSA-44"] } }),
+    "spec.identity.algorithms",
+    "`identity.algorithms` must include an algorithm of at least `minimumSecurityCategory` (3, the default): ML-DSA-65 or ML-DSA-87",
+  ],
+  [
+    "no key-exchange group of the required category",
+    policy({ minimumSecurityCategory: 4, transport: { keyExchange: ["X25519MLKEM768"] } }),
+    "spec.transport.keyExchange",
+    "`transport.keyExchange` must include a group of at least `minimumSecurityCategory` (4): SecP384r1MLKEM1024 or MLKEM1024",
   ],
   [
     "an unknown enforcement mode",
@@ -312,6 +346,23 @@ const invalid: [string, Obj, string, RegExp][] = [
     /should match/,
   ],
 ];
+
+describe("kubectl apply of a policy whose algorithms fall short of its category", () => {
+  it("says which category is in force, and which algorithms would meet it", async () => {
+    const weak = policy({ kem: { algorithms: ["ML-KEM-512"] } });
+    const result = await tryKubectl(
+      kubeconfigPath(),
+      ["apply", "--dry-run=server", "-f", "-"],
+      JSON.stringify(weak),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      `The CryptoPolicy "${weak.metadata.name}" is invalid: spec.kem.algorithms: Invalid value: ` +
+        "`kem.algorithms` must include an algorithm of at least `minimumSecurityCategory` " +
+        "(3, the default): ML-KEM-768, ML-KEM-1024 or X-Wing",
+    );
+  });
+});
 
 describe("the API server rejects", () => {
   it.each(invalid)("%s, naming the field", async (_what, obj, field, says) => {
