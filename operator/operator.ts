@@ -40,6 +40,7 @@ import {
   specFingerprint,
   whenChanged,
 } from "./runtime/controller.ts";
+import { proxyOnlySpec } from "./policy/sidecar.ts";
 import { Informer, metadataOnly, stripManagedFields } from "./runtime/informer.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
 import { shareConnections } from "./kube/shared-connections.ts";
@@ -162,10 +163,15 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const namespaces = new Informer<V1Namespace>(kc, {
     resource: { apiVersion: "v1", plural: "namespaces" },
   });
-  // Every pod of the cluster: keep only the metadata, the part the controllers read.
+  // Every pod of the cluster: keep only what the controllers read, the metadata and, of the injected
+  // proxy alone, its name, image, restart policy and args (whether it counts as the pod's transport).
   const pods = new Informer<V1Pod>(kc, {
     resource: { apiVersion: "v1", plural: "pods" },
-    transform: metadataOnly,
+    transform: (pod) => {
+      const lean = metadataOnly(pod);
+      const spec = proxyOnlySpec(pod);
+      return spec ? { ...lean, spec } : lean;
+    },
   });
   const secrets = new Informer<V1Secret>(kc, {
     resource: { apiVersion: "v1", plural: "secrets" },
@@ -213,6 +219,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       secrets,
       configMaps,
       pods,
+      proxyImage: config.proxy.image,
       writer,
       events,
       metrics,
@@ -257,6 +264,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       namespaces,
       servers,
       pods,
+      proxyImage: config.proxy.image,
       writer,
       events,
       metrics,
@@ -310,6 +318,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
               namespace: config.namespace,
               secretName: w.secret,
               webhookConfiguration: w.configuration,
+              mutatingWebhookConfiguration: w.mutatingConfiguration,
               service: w.service,
               log,
             }),
@@ -317,7 +326,14 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       events,
       metrics,
       cachesReady: synced,
+      injection: {
+        proxyImage: config.proxy.image,
+        issuerUrl: config.proxy.issuerUrl,
+        bundleConfigMap: config.identity.bundleConfigMap,
+      },
     });
+    if (!config.proxy.image)
+      log.warn("Found no --proxy-image: LatticeGuard's proxy is not injected into any pod");
   }
   const issuer = await startIdentityIssuer(
     kc,

@@ -5,8 +5,9 @@
  * - `Conflicting`: in some namespace this policy and others together allow nothing for a list (their
  *   intersection is empty). The condition names the namespaces, the other policies and the fields.
  * - `status.coverage`: namespaces selected, MCPServers in them and how many comply (their
- *   `PolicyCompliant` condition), pods those servers select and how many declare an allowed transport:
- *   the impact preview before switching to `Enforce`.
+ *   `PolicyCompliant` condition), pods those servers select and how many have post-quantum transport
+ *   (LatticeGuard's proxy sidecar, or a claim of an allowed group): the impact preview before switching
+ *   to `Enforce`.
  * - `Ready`: the policy is in force without conflict.
  *
  * Status is written only when it changed, and contains no timestamps but the conditions' transitions, so
@@ -37,7 +38,7 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { resolvePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
-import { hasPostQuantumTransport } from "../policy/transport.ts";
+import { podTransport } from "../policy/transport.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
 
 /** Everything the reconciler reads and writes through. */
@@ -46,6 +47,8 @@ export interface CryptoPolicyDeps {
   namespaces: Cache<V1Namespace>;
   servers: NamespacedCache<MCPServer>;
   pods: NamespacedCache<V1Pod>;
+  /** The configured proxy image (`--proxy-image`): a sidecar of another image does not count. */
+  proxyImage?: string;
   writer: Writer;
   events: EventRecorder;
   metrics: Metrics;
@@ -71,6 +74,8 @@ export interface ClusterIndex {
   namespaces: readonly V1Namespace[];
   serversIn(namespace: string): readonly MCPServer[];
   podsIn(namespace: string): readonly V1Pod[];
+  /** The configured proxy image; undefined: no sidecar counts. */
+  proxyImage?: string;
 }
 
 /**
@@ -111,8 +116,8 @@ export function evaluatePolicy(
       }
       const selected = nsPods.filter((p) => selects(server.spec.selector, p.metadata?.labels));
       coverage.pods += selected.length;
-      coverage.compliantPods += selected.filter((p) =>
-        hasPostQuantumTransport(p, resolution.policy),
+      coverage.compliantPods += selected.filter(
+        (p) => podTransport(p, resolution.policy, cluster.proxyImage) !== undefined,
       ).length;
     }
   }
@@ -185,6 +190,7 @@ export function cryptoPolicyReconciler(
       namespaces: deps.namespaces.list(),
       serversIn: (ns) => deps.servers.inNamespace(ns),
       podsIn: (ns) => deps.pods.inNamespace(ns),
+      proxyImage: deps.proxyImage,
     });
     const generation = policy.metadata.generation ?? 0;
     const conditions = policyConditions(
