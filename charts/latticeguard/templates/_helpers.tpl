@@ -69,6 +69,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (include "latticeguard.fullname" .) .Values.webhook.configurationName }}
 {{- end }}
 
+{{/*
+The namespaces every webhook is called for: all but kube-system and the release namespace, so the cluster
+and LatticeGuard can always recover.
+*/}}
+{{- define "latticeguard.webhookNamespaceSelector" -}}
+# kube-system and LatticeGuard's own namespace are never sent, so the cluster can always recover.
+namespaceSelector:
+  matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: [kube-system, {{ .Release.Namespace }}]
+{{- end }}
+
 {{/* The cert-manager Certificate of the webhook (cert-manager mode). */}}
 {{- define "latticeguard.webhookCertificateName" -}}
 {{- printf "%s-webhook" (include "latticeguard.fullname" .) | trunc 63 | trimSuffix "-" }}
@@ -90,6 +103,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
 {{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The image of LatticeGuard's proxy (--proxy-image): the operator's own image, which carries
+`latticeguard proxy`, unless proxy.image names another; a repository alone takes the chart's appVersion.
+*/}}
+{{- define "latticeguard.proxyImage" -}}
+{{- with .Values.proxy.image }}
+{{- if not (or .repository .tag .digest) }}
+{{- include "latticeguard.image" $ }}
+{{- else if .digest }}
+{{- printf "%s@%s" (default $.Values.image.repository .repository) .digest }}
+{{- else }}
+{{- printf "%s:%s" (default $.Values.image.repository .repository) (default $.Chart.AppVersion .tag) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
