@@ -15,12 +15,14 @@
  *    the proxy is injected anyway, with a warning.
  * 5. `HostNetwork`, `PolicyConflict`, `PortNotFound`, `PortConflict`, `VolumeConflict`: injecting would
  *    not work (the pod shares the node's network; the policies allow no group; the MCPServer's
- *    `spec.port` names no port of the pod; the MCP port is the proxy's metrics port; the pod already has
- *    a volume of the proxy's names, as an agent pod does), each with a warning that says what to change.
+ *    `spec.port` names no port of the pod; the MCP port, or a port of the pod, is the proxy's metrics
+ *    port, by number or name; the pod already has a volume of the proxy's names, as an agent pod does),
+ *    each with a warning that says what to change.
  *
  * Several MCPServers asking for the proxy of one pod: the first by name is served, with a warning (one
- * proxy fronts one port). The sidecar is the contract's (lg-contract.md, "Injection"): first of the init
- * containers, binding the pod IP on the MCP port, forwarding to 127.0.0.1 on the same port.
+ * proxy fronts one port). The sidecar is the contract's (lg-contract.md, "Injection", but for its metrics
+ * port's name; proxy-spec.ts): first of the init containers, binding the pod IP on the MCP port,
+ * forwarding to 127.0.0.1 on the same port.
  *
  * @example
  * const plan = planInjection({ pod, namespace: "shop", servers, policy, settings });
@@ -33,7 +35,12 @@ import { coveringServers, type PodShape } from "../operator/policy/exposure.ts";
 import type { EffectivePolicy } from "../operator/policy/merge.ts";
 import { proxyContainer } from "../operator/policy/sidecar.ts";
 import { policyPhrase } from "./enforcement.ts";
-import { PROXY_METRICS_PORT, proxySidecar, proxyVolumes } from "./proxy-spec.ts";
+import {
+  PROXY_METRICS_PORT,
+  PROXY_METRICS_PORT_NAME,
+  proxySidecar,
+  proxyVolumes,
+} from "./proxy-spec.ts";
 
 /**
  * What the operator is configured with for injection.
@@ -173,13 +180,17 @@ const OBSTACLES: readonly ((c: Candidate) => [SkipReason, string] | undefined)[]
         ]
       : undefined,
   (c) => {
-    const declared = (c.pod.spec?.containers ?? []).flatMap((x) => x.ports ?? []);
+    const all = [...(c.pod.spec?.containers ?? []), ...(c.pod.spec?.initContainers ?? [])];
+    const declared = all.flatMap((x) => x.ports ?? []);
     const clash =
-      c.port === PROXY_METRICS_PORT || declared.some((p) => p.containerPort === PROXY_METRICS_PORT);
+      c.port === PROXY_METRICS_PORT ||
+      declared.some(
+        (p) => p.containerPort === PROXY_METRICS_PORT || p.name === PROXY_METRICS_PORT_NAME,
+      );
     return clash
       ? [
           "PortConflict",
-          `port ${PROXY_METRICS_PORT} is the proxy's metrics port; move the pod's port elsewhere`,
+          `port ${PROXY_METRICS_PORT} (${PROXY_METRICS_PORT_NAME}) is the proxy's metrics port; move the pod's port elsewhere`,
         ]
       : undefined;
   },

@@ -18,12 +18,21 @@ import { clientRules, formatClientRule } from "../operator/policy/clients.ts";
 import type { EffectivePolicy } from "../operator/policy/merge.ts";
 
 /**
- * The proxy's metrics port (`lg-proxy-metrics`), on every address of the pod.
+ * The proxy's metrics port, on every address of the pod.
  *
  * @example
  * PROXY_METRICS_PORT; // 15090
  */
 export const PROXY_METRICS_PORT = 15090;
+
+/**
+ * The name of the proxy's metrics port. Not the contract's `lg-proxy-metrics`: the API server refuses port
+ * names longer than 15 characters (an IANA service name), so that pod could never be created.
+ *
+ * @example
+ * PROXY_METRICS_PORT_NAME.length <= 15; // true
+ */
+export const PROXY_METRICS_PORT_NAME = "lgproxy-metrics";
 
 /**
  * The proxy's volumes and where it mounts them (the proxy's flag defaults).
@@ -93,7 +102,7 @@ export function proxySidecar(spec: SidecarSpec): V1Container {
       ...clientRules(server).map((r) => `--allow=${formatClientRule(r)}`),
     ],
     env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }],
-    ports: [{ name: "lg-proxy-metrics", containerPort: PROXY_METRICS_PORT }],
+    ports: [{ name: PROXY_METRICS_PORT_NAME, containerPort: PROXY_METRICS_PORT }],
     startupProbe: {
       exec: {
         command: [
