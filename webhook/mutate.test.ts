@@ -104,6 +104,15 @@ describe("mutation", () => {
     expect(patchOf(response)).toHaveLength(3);
   });
 
+  it("keeps the cache's answer when that second look fails", async () => {
+    const { mutate } = setup({
+      cached: view([]),
+      fresh: () => Promise.reject(new Error("API server unreachable")),
+    });
+    const request = admissionRequest(weatherPod());
+    expect(await mutate(request)).toEqual({ uid: request.uid, allowed: true });
+  });
+
   it("reads a namespace missing from the cache before deciding", async () => {
     const { mutate, fresh } = setup({ cached: view([SIDECAR], []) });
     expect(patchOf(await mutate(admissionRequest(weatherPod())))).toHaveLength(3);

@@ -8,7 +8,8 @@
  * Decisions come from the informer caches, as the validator's do. A pod created together with the
  * MCPServer that selects it (`kubectl apply -f dir/`) may meet a cache that has not seen the MCPServer yet;
  * so when a pod declares an MCP endpoint (a port named `mcp`/`mcp-*`, `latticeguard.dev/mcp-port`) and the
- * cache shows no MCPServer asking for its proxy, the namespace is read afresh once before deciding. Pods
+ * cache shows no MCPServer asking for its proxy, the namespace is read afresh once before deciding (if that
+ * read fails, the cache's answer stands and validation judges the pod, denying it under `Enforce`). Pods
  * that declare nothing never cost a read.
  *
  * Counted in `latticeguard_admission_reviews_total{webhook="mutate",…}` (transport `sidecar` when the
@@ -76,8 +77,14 @@ async function review(request: AdmissionRequest, deps: MutateDeps) {
   const missing = namespace !== undefined && !view.namespace(namespace);
   if (missing) view = await deps.views.fresh(namespace);
   let decision = decide(request, view, deps.settings);
-  if (!missing && decision.outcome === "NotSelected" && decision.exposed.length > 0)
-    decision = decide(request, await deps.views.fresh(namespace!), deps.settings);
+  if (!missing && decision.outcome === "NotSelected" && decision.exposed.length > 0) {
+    // Only a second look: if it fails, the cache's answer stands, and validation judges the pod.
+    const fresh = await deps.views.fresh(namespace!).catch((error: unknown) => {
+      deps.log.warn({ err: error, namespace }, "Failed to re-read the cluster before injecting");
+      return undefined;
+    });
+    if (fresh) decision = decide(request, fresh, deps.settings);
+  }
   const response = mutationResponse(request.uid, decision.patch, decision.warnings);
   return { outcome: decision.outcome, mode: decision.mode, server: decision.server, response };
 }
