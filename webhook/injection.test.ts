@@ -2,8 +2,8 @@ import type { V1Container, V1Volume } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { CryptoPolicy, MCPServer } from "../operator/api/types.generated.ts";
 import { mergePolicies } from "../operator/policy/merge.ts";
+import { injectionPatch } from "./injection-patch.ts";
 import {
-  injectionPatch,
   mutatePod,
   planInjection,
   type InjectablePod,

@@ -26,15 +26,16 @@
  *
  * @example
  * const plan = planInjection({ pod, namespace: "shop", servers, policy, settings });
- * if (plan.action === "Inject") injectionPatch(pod, plan); // JSON Patch operations
+ * const { patch, warnings } = mutatePod({ pod, namespace: "shop", servers, policy, settings });
  */
 import type { V1Container, V1PodSpec, V1Volume } from "@kubernetes/client-node";
-import { INJECTED_ANNOTATION, INJECT_ANNOTATION } from "../operator/api/annotations.ts";
+import { INJECT_ANNOTATION } from "../operator/api/annotations.ts";
 import type { MCPServer } from "../operator/api/types.generated.ts";
 import { coveringServers, type PodShape } from "../operator/policy/exposure.ts";
 import type { EffectivePolicy } from "../operator/policy/merge.ts";
 import { proxyContainer } from "../operator/policy/sidecar.ts";
 import { policyPhrase } from "./enforcement.ts";
+import { injectionPatch, type PatchOperation } from "./injection-patch.ts";
 import {
   PROXY_METRICS_PORT,
   PROXY_METRICS_PORT_NAME,
@@ -255,53 +256,6 @@ export function planInjection(input: InjectionInput): InjectionPlan {
   }
   const container = proxySidecar({ server, port: port!, policy, ...settings, proxyImage });
   return { action: "Inject", server, port: port!, container, volumes, warnings };
-}
-
-/**
- * One JSON Patch (RFC 6902) operation, as an AdmissionResponse carries them.
- *
- * @example
- * const op: PatchOperation = { op: "add", path: "/spec/volumes/-", value: volume };
- */
-export interface PatchOperation {
-  op: "add";
-  path: string;
-  value: unknown;
-}
-
-/** A JSON Pointer token (RFC 6901): `~` and `/` escaped. */
-const pointer = (token: string) => token.replaceAll("~", "~0").replaceAll("/", "~1");
-
-/**
- * The JSON Patch that applies an `Inject` plan to `pod`: the sidecar first among the init containers,
- * the volumes after the pod's own, and the `latticeguard.dev/injected` annotation. Only `add`
- * operations, each valid whether or not the list or map exists yet.
- *
- * @example
- * injectionPatch(pod, plan)[0]; // { op: "add", path: "/spec/initContainers", value: [sidecar] }
- */
-export function injectionPatch(
-  pod: InjectablePod,
-  plan: Extract<InjectionPlan, { action: "Inject" }>,
-): PatchOperation[] {
-  const ops: PatchOperation[] = [];
-  if (pod.spec?.initContainers?.length)
-    ops.push({ op: "add", path: "/spec/initContainers/0", value: plan.container });
-  else ops.push({ op: "add", path: "/spec/initContainers", value: [plan.container] });
-  if (pod.spec?.volumes?.length)
-    for (const volume of plan.volumes)
-      ops.push({ op: "add", path: "/spec/volumes/-", value: volume });
-  else ops.push({ op: "add", path: "/spec/volumes", value: plan.volumes });
-  const name = plan.server.metadata.name;
-  if (pod.metadata?.annotations)
-    ops.push({
-      op: "add",
-      path: `/metadata/annotations/${pointer(INJECTED_ANNOTATION)}`,
-      value: name,
-    });
-  else
-    ops.push({ op: "add", path: "/metadata/annotations", value: { [INJECTED_ANNOTATION]: name } });
-  return ops;
 }
 
 /**
