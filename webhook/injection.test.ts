@@ -192,7 +192,7 @@ describe("planInjection", () => {
 });
 
 describe("the sidecar", () => {
-  it("is the contract's: native sidecar on the pod IP and the MCP port, forwarding to loopback", () => {
+  it("is the design's: native sidecar on the pod IP and the MCP port, forwarding to loopback", () => {
     const result = plan(pod(), [SIDECAR], [ENFORCE]);
     if (result.action !== "Inject") throw new Error(result.reason);
     expect(result.port).toBe(8080);
@@ -211,7 +211,7 @@ describe("the sidecar", () => {
         "--allow=namespace:shop",
       ],
       env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }],
-      // The contract's lg-proxy-metrics is one character longer than the API server allows.
+      // The design's lg-proxy-metrics is one character longer than the API server allows.
       ports: [{ name: "lgproxy-metrics", containerPort: 15090 }],
       startupProbe: {
         exec: {

@@ -20,9 +20,9 @@
  *    each with a warning that says what to change.
  *
  * Several MCPServers asking for the proxy of one pod: the first by name is served, with a warning (one
- * proxy fronts one port). The sidecar is the contract's (lg-contract.md, "Injection", but for its metrics
- * port's name; proxy-spec.ts): first of the init containers, binding the pod IP on the MCP port,
- * forwarding to 127.0.0.1 on the same port.
+ * proxy fronts one port). The sidecar (proxy-spec.ts) is the design's, issue 11 "Injection", but for the
+ * name of its metrics port: first of the init containers, binding the pod IP on the MCP port, forwarding
+ * to 127.0.0.1 on the same port.
  *
  * @example
  * const plan = planInjection({ pod, namespace: "shop", servers, policy, settings });

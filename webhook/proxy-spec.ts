@@ -1,5 +1,5 @@
 /**
- * The pod spec of LatticeGuard's proxy, as lg-contract.md ("Injection") has it: one native sidecar
+ * The pod spec of LatticeGuard's proxy, as the design of issue 11 ("Injection") has it: one native sidecar
  * (`latticeguard-proxy`, an init container with `restartPolicy: Always`) that terminates TLS 1.3 on the
  * pod IP and the MCP port and forwards to the server on 127.0.0.1 on the same port, and the three volumes
  * it mounts (a projected service-account token for the issuance API, the trust bundle, and an in-memory
@@ -26,7 +26,7 @@ import type { EffectivePolicy } from "../operator/policy/merge.ts";
 export const PROXY_METRICS_PORT = 15090;
 
 /**
- * The name of the proxy's metrics port. Not the contract's `lg-proxy-metrics`: the API server refuses port
+ * The name of the proxy's metrics port. Not the design's `lg-proxy-metrics`: the API server refuses port
  * names longer than 15 characters (an IANA service name), so that pod could never be created.
  *
  * @example
