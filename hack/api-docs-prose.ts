@@ -15,6 +15,8 @@ import {
   SIGNATURE_ALGORITHMS,
 } from "../operator/api/algorithms.ts";
 import {
+  INJECTED_ANNOTATION,
+  INJECT_ANNOTATION,
   LOCKDOWN_ANNOTATION,
   LOCKDOWN_HANDLED_ANNOTATION,
   MCP_PORT_ANNOTATION,
@@ -121,8 +123,9 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
     "`status.coverage` is an impact preview: before switching a policy to `Enforce`, compare " +
       "`mcpServers` with `compliantMCPServers` and `pods` with `compliantPods` (the `Servers` and " +
       "`Compliant` columns of `kubectl get cryptopolicies`). A server complies when its spec asks for " +
-      "nothing the effective policy forbids; a pod complies when it has post-quantum transport (an " +
-      "MCPServer covers it and its `latticeguard.dev/transport` annotation names an allowed group).",
+      "nothing the effective policy forbids; a pod complies when it has post-quantum transport: " +
+      "LatticeGuard's proxy sidecar, or a `latticeguard.dev/transport` annotation naming an allowed " +
+      "group (a claim).",
   ],
   sample: "cryptopolicy.yaml",
 };
@@ -142,6 +145,10 @@ export const MCP_SERVER_PROSE: KindProse = {
     "Active Key": "The id of the key clients should encapsulate to now.",
     "Next Rotation": "When the next key becomes active.",
     Pods: "How many pods the selector matches.",
+    Proxied: "Of those, pods whose post-quantum transport is LatticeGuard's injected proxy sidecar.",
+    Claimed:
+      "Of those, pods whose post-quantum transport is a claim: a `latticeguard.dev/transport` annotation " +
+      "naming an allowed group, on a server that terminates TLS itself.",
     Age: AGE,
   },
   intro:
@@ -237,6 +244,14 @@ export const MCP_SERVER_PROSE: KindProse = {
     "\n\n`IdentityReady` is informational: it does not count towards `Ready`, since a server may have no " +
     "pods yet.",
   sections: [
+    "### The proxy sidecar",
+    "With `spec.proxy.mode: Sidecar`, or `Auto` (the default) where the namespace's effective " +
+      "enforcement is `Enforce`, the mutating webhook injects LatticeGuard's proxy (`latticeguard-proxy`, " +
+      "a native sidecar) into every new pod this MCPServer selects: TLS 1.3 with only the groups the " +
+      "policy allows on the pod IP and `spec.port`, mutual ML-DSA authentication, only the callers of " +
+      "`spec.clients`, forwarding to the server on `127.0.0.1` (which it must bind). `status.pods` counts " +
+      "the pods `proxied` this way apart from those that only `claimed` their transport with the " +
+      "`latticeguard.dev/transport` annotation; `kubectl get mcpservers -o wide` shows both.",
     "### Key rotation",
     "Halfway through the active key's `rotationPeriod` the next key is generated and published " +
       "(`status.kem.nextKeyId`); at the end of the period it becomes active and the old key retires " +
@@ -263,9 +278,23 @@ export function annotationsSection(): string {
         [
           code(TRANSPORT_ANNOTATION),
           "Pod (or pod template)",
-          "The TLS 1.3 key-exchange group the pod's MCP endpoint uses, by IANA name. The pod has " +
-            "post-quantum transport when an MCPServer covers it and its namespace's effective policy " +
-            "allows this group.",
+          "A claim: the TLS 1.3 key-exchange group the pod's MCP endpoint uses, by IANA name, for servers " +
+            "that terminate post-quantum TLS themselves. The pod has post-quantum transport when an " +
+            "MCPServer covers it and its namespace's effective policy allows this group; admission cannot " +
+            "check it, so it is counted apart (`status.pods.claimed`). A pod with LatticeGuard's proxy " +
+            "needs none.",
+        ],
+        [
+          code(INJECT_ANNOTATION),
+          "Pod (or pod template)",
+          '`"false"` opts the pod out of LatticeGuard\'s proxy sidecar; honoured only where every ' +
+            "CryptoPolicy of the namespace sets `spec.transport.allowOptOut: true` (otherwise ignored, " +
+            "with a warning). The pod must then claim its transport with `latticeguard.dev/transport`.",
+        ],
+        [
+          code(INJECTED_ANNOTATION),
+          "Pod",
+          "Written by the mutating webhook: the MCPServer whose proxy (`latticeguard-proxy`) it injected.",
         ],
         [
           code(MCP_PORT_ANNOTATION),

@@ -1,7 +1,8 @@
 /**
  * The Helm chart, rendered by the real helm (`helm template` and `helm lint` need no cluster) and held to the
- * code it deploys: the ValidatingWebhookConfiguration equals the one webhook/configuration.ts builds, the
- * operator accepts the flags the Deployment passes, RBAC names what those flags name, the CRDs are those of
+ * code it deploys: the Validating- and MutatingWebhookConfiguration equal the ones webhook/configuration.ts
+ * builds, the operator accepts the flags the Deployment passes (the proxy image it injects among them), RBAC
+ * names what those flags name, the CRDs are those of
  * `crds/`, and a wrong value fails with a message naming it. promtool checks the alert rules and the
  * dashboard's queries in test/integration/chart.test.ts.
  */
@@ -15,6 +16,7 @@ import type {
   V1Deployment,
   V1NetworkPolicy,
   V1NetworkPolicyIngressRule,
+  V1MutatingWebhookConfiguration,
   V1PolicyRule,
   V1Role,
   V1RoleBinding,
@@ -28,7 +30,10 @@ import { SIGNATURE_ALGORITHMS } from "../operator/api/algorithms.ts";
 import { parseOperatorFlags } from "../operator/cli/flags.ts";
 import { KEM_BACKEND_CHOICES } from "../operator/crypto/index.ts";
 import { LEASE_NAME } from "../operator/operator.ts";
-import { validatingWebhookConfiguration } from "../webhook/configuration.ts";
+import {
+  mutatingWebhookConfiguration,
+  validatingWebhookConfiguration,
+} from "../webhook/configuration.ts";
 import { tryHelm } from "./kubectl.ts";
 import { repoRoot } from "./tools.ts";
 
@@ -81,6 +86,7 @@ describe("helm template with the defaults", () => {
       "CustomResourceDefinition/cryptopolicies.latticeguard.dev",
       "CustomResourceDefinition/mcpservers.latticeguard.dev",
       "Deployment/latticeguard",
+      "MutatingWebhookConfiguration/latticeguard",
       "PodDisruptionBudget/latticeguard",
       "Role/latticeguard",
       "RoleBinding/latticeguard",
@@ -149,6 +155,9 @@ describe("the Deployment's flags", () => {
         "issuer.port=9444",
         "issuer.maxIdentityTTL=12h",
         "issuer.service.name=lg-issuer",
+        "issuer.service.port=9445",
+        "proxy.image.repository=registry.example.com/lg-proxy",
+        "proxy.image.tag=1.2.3",
       ],
     ],
   ])("are accepted by the operator and agree with the chart's objects, with %s", async (_, set) => {
@@ -169,11 +178,21 @@ describe("the Deployment's flags", () => {
     expect(config.metricsAddress.port).toBe(port("http-metrics"));
     expect(service("metrics")?.spec?.ports?.[0]?.targetPort).toBe("http-metrics");
     const vwc = find<V1ValidatingWebhookConfiguration>(objects, "ValidatingWebhookConfiguration");
+    const mwc = find<V1MutatingWebhookConfiguration>(objects, "MutatingWebhookConfiguration");
     expect(config.webhook === undefined).toBe(vwc === undefined);
+    expect(config.webhook === undefined).toBe(mwc === undefined);
     expect(service("webhook") === undefined).toBe(vwc === undefined);
+    // The injected proxy calls the issuer through its Service, on the Service's port.
+    const issuerService = service("issuer");
+    const issuerPort = issuerService?.spec?.ports?.[0]?.port ?? 8443;
+    const issuerName = issuerService?.metadata?.name ?? "latticeguard-issuer";
+    expect(config.proxy.issuerUrl).toBe(`https://${issuerName}.${NS}.svc:${issuerPort}`);
+    expect(config.proxy.image).toBeDefined();
     if (config.webhook) {
       expect(config.webhook.address.port).toBe(port("https-webhook"));
       expect(config.webhook.configuration).toBe(vwc!.metadata!.name);
+      expect(config.webhook.mutatingConfiguration).toBe(mwc!.metadata!.name);
+      expect(mwc!.webhooks![0]!.clientConfig.service!.name).toBe(config.webhook.service);
       expect(config.webhook.service).toBe(service("webhook")!.metadata!.name);
       expect(vwc!.webhooks![0]!.clientConfig.service!.name).toBe(config.webhook.service);
       expect(service("webhook")!.spec!.ports![0]).toMatchObject({ port: 443 });
@@ -251,6 +270,71 @@ describe("the ValidatingWebhookConfiguration", () => {
   });
 });
 
+describe("the MutatingWebhookConfiguration", () => {
+  it.each<[string, string[], string, { timeoutSeconds?: number; cert?: string }]>([
+    ["self-managed TLS", [], "latticeguard-system", {}],
+    ["another namespace", [], "platform", {}],
+    ["a longer timeout", ["webhook.timeoutSeconds=10"], NS, { timeoutSeconds: 10 }],
+    [
+      "cert-manager TLS",
+      ["webhook.tls.mode=cert-manager"],
+      NS,
+      { cert: `${NS}/latticeguard-webhook` },
+    ],
+  ])("is the one webhook/configuration.ts builds, with %s", async (_, set, namespace, extra) => {
+    const objects = await render(set, namespace);
+    const rendered = find<V1MutatingWebhookConfiguration>(objects, "MutatingWebhookConfiguration")!;
+    const code = mutatingWebhookConfiguration({
+      name: "latticeguard",
+      operatorNamespace: namespace,
+      service: { namespace, name: "latticeguard-webhook" },
+      timeoutSeconds: extra.timeoutSeconds,
+      certManagerCertificate: extra.cert,
+    });
+    expect(rendered.webhooks).toEqual(code.webhooks);
+    expect(rendered.metadata!.name).toBe(code.metadata!.name);
+    expect(rendered.metadata!.annotations).toEqual(code.metadata!.annotations);
+    expect(rendered.metadata!.labels).toMatchObject(code.metadata!.labels!);
+  });
+
+  it("is not rendered with the webhook off", async () => {
+    expect(find(await render(["webhook.enabled=false"]), "MutatingWebhookConfiguration")).toBe(
+      undefined,
+    );
+  });
+});
+
+describe("the proxy image", () => {
+  const digest = `sha256:${"b".repeat(64)}`;
+  it.each<[string, string[], string]>([
+    ["the operator's own image by default", [], "ghcr.io/latticeguard/latticeguard:0.1.0"],
+    [
+      "the operator's own image, pinned as the operator is",
+      [`image.repository=registry.example.com/lg`, `image.digest=${digest}`],
+      `registry.example.com/lg@${digest}`,
+    ],
+    ["the operator's tag", ["image.tag=0.1.1"], "ghcr.io/latticeguard/latticeguard:0.1.1"],
+    [
+      "another repository, at the chart's appVersion",
+      ["image.tag=0.1.1", "proxy.image.repository=registry.example.com/proxy"],
+      "registry.example.com/proxy:0.1.0",
+    ],
+    [
+      "another tag of the operator's repository",
+      ["proxy.image.tag=0.2.0"],
+      "ghcr.io/latticeguard/latticeguard:0.2.0",
+    ],
+    [
+      "a digest",
+      ["proxy.image.repository=registry.example.com/proxy", `proxy.image.digest=${digest}`],
+      `registry.example.com/proxy@${digest}`,
+    ],
+  ])("is %s", async (_, set, image) => {
+    const objects = await render(set);
+    expect(parseOperatorFlags(operatorArgs(objects), {}).proxy.image).toBe(image);
+  });
+});
+
 describe("cert-manager TLS", () => {
   it("issues a certificate for the webhook Service and mounts it where the operator reads it", async () => {
     const objects = await render(["webhook.tls.mode=cert-manager"]);
@@ -321,6 +405,10 @@ describe("RBAC", () => {
     const vwc = config.webhook!.configuration;
     expect(grants(clusterRole, "validatingwebhookconfigurations", "patch", vwc)).toBe(true);
     expect(grants(clusterRole, "validatingwebhookconfigurations", "patch", "other")).toBe(false);
+    const mwc = config.webhook!.mutatingConfiguration;
+    for (const verb of ["get", "patch"])
+      expect(grants(clusterRole, "mutatingwebhookconfigurations", verb, mwc)).toBe(true);
+    expect(grants(clusterRole, "mutatingwebhookconfigurations", "patch", "other")).toBe(false);
   });
 
   it("grants only what the enabled parts use", async () => {
@@ -335,6 +423,7 @@ describe("RBAC", () => {
     expect(grants(clusterRole, "validatingwebhookconfigurations", "get", "latticeguard")).toBe(
       false,
     );
+    expect(grants(clusterRole, "mutatingwebhookconfigurations", "get", "latticeguard")).toBe(false);
     expect(grants(clusterRole, "tokenreviews", "create")).toBe(false);
     expect(grants(clusterRole, "pods", "get")).toBe(false);
     expect(grants(clusterRole, "pods", "watch")).toBe(true);
@@ -707,6 +796,8 @@ describe("wrong values", () => {
       "networkPolicy.metrics.namespaceSelector.matchExpressions[0].operator=Equals",
       "at '/networkPolicy/metrics/namespaceSelector/matchExpressions/0/operator': value must be one of",
     ],
+    ["proxy.image.digest=latest", "at '/proxy/image/digest': 'latest' does not match pattern"],
+    ["proxy.image.registry=x", "at '/proxy/image': additional properties 'registry' not allowed"],
   ])("%s fails helm template, naming the value", async (set, message) => {
     const { code, stderr } = await helm(["template", "latticeguard", chart, "--set", set]);
     expect(code).not.toBe(0);

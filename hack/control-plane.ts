@@ -1,7 +1,10 @@
 /**
  * A real, local Kubernetes control plane for `make dev` and the integration tests: etcd, kube-apiserver and
- * a kube-controller-manager running only the garbage-collector, namespace and service-account controllers.
- * Everything listens on free loopback ports and lives in one temporary directory, removed on stop.
+ * a kube-controller-manager running only the garbage-collector, namespace, service-account, deployment and
+ * replica-set controllers, so owner references cascade, namespaces delete, and a Deployment really creates
+ * its ReplicaSet and pods, through admission (the mutating webhook sees the pods the controllers make).
+ * There are no nodes: pods are stored, never run. Everything listens on free loopback ports and lives in
+ * one temporary directory, removed on stop.
  *
  * The API server has what LatticeGuard needs from a cluster: token authentication (an admin token in the
  * `system:masters` group), RBAC, and a service-account issuer with signing keys, so TokenRequest and
@@ -240,7 +243,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       bin.kubeControllerManager,
       [
         `--kubeconfig=${kubeconfigPath}`,
-        "--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller",
+        // Names as `kube-controller-manager --help` lists them under `--controllers`.
+        "--controllers=" +
+          [
+            "garbage-collector-controller",
+            "namespace-controller",
+            "serviceaccount-controller",
+            "deployment-controller",
+            "replicaset-controller",
+          ].join(","),
         `--service-account-private-key-file=${join(dir, "pki/sa.key")}`,
         "--leader-elect=false",
         "--secure-port=0",

@@ -31,6 +31,7 @@ import { API_VERSION } from "./api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
 import { MANAGED_LABELS } from "./kube/apply.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
+import { proxyOnlySpec } from "./policy/sidecar.ts";
 import {
   Informer,
   metadataOnly,
@@ -108,10 +109,15 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
           }),
       )
     : new Informer<V1Namespace>(kc, { resource: namespaceResource });
-  // Pods: keep only the metadata, the part the controllers read.
+  // Pods: keep only what the controllers read, the metadata and, of the injected proxy alone, its name,
+  // image, restart policy and args (whether it counts as the pod's transport).
   const pods = over<V1Pod>(watched, {
     resource: { apiVersion: "v1", plural: "pods" },
-    transform: metadataOnly,
+    transform: (pod) => {
+      const lean = metadataOnly(pod);
+      const spec = proxyOnlySpec(pod);
+      return spec ? { ...lean, spec } : lean;
+    },
   });
   const secrets = over<V1Secret>(withOwn, {
     resource: { apiVersion: "v1", plural: "secrets" },

@@ -25,8 +25,9 @@ export interface Metrics {
   queueDepth: Gauge<"controller">;
   leader: Gauge;
   policyConflicts: Gauge<"policy">;
-  admissionReviews: Counter<"resource" | "decision" | "mode">;
-  admissionDuration: Histogram<"resource">;
+  admissionReviews: Counter<"webhook" | "resource" | "decision" | "mode" | "transport">;
+  admissionDuration: Histogram<"webhook" | "resource">;
+  sidecarInjections: Counter<"outcome">;
 }
 
 /** Creates the metrics in a fresh registry (tests make their own). */
@@ -122,15 +123,21 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
     admissionReviews: new Counter({
       name: "latticeguard_admission_reviews_total",
-      help: "Admission reviews answered, by resource, decision (allowed, denied, admitted_violation, error; bad_request, too_large, overloaded for bodies no validator saw) and enforcement mode (Enforce, Warn, Audit, none).",
-      labelNames: ["resource", "decision", "mode"],
+      help: "Admission reviews answered, by webhook (validate, mutate), resource, decision (allowed, denied, admitted_violation, error; bad_request, too_large, overloaded for bodies no handler saw), enforcement mode (Enforce, Warn, Audit, none) and the post-quantum transport of what was admitted (sidecar, claim, none).",
+      labelNames: ["webhook", "resource", "decision", "mode", "transport"],
       registers,
     }),
     admissionDuration: new Histogram({
       name: "latticeguard_admission_duration_seconds",
-      help: "How long the webhook takes to answer one admission review, from decoded request to response.",
-      labelNames: ["resource"],
+      help: "How long the webhook takes to answer one admission review, from decoded request to response, by webhook (validate, mutate) and resource.",
+      labelNames: ["webhook", "resource"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    sidecarInjections: new Counter({
+      name: "latticeguard_sidecar_injections_total",
+      help: "Pods the mutating webhook reviewed, by outcome: injected, or why not (already_injected, not_selected, opted_out, injection_off, host_network, policy_conflict, port_not_found, port_conflict, volume_conflict, error).",
+      labelNames: ["outcome"],
       registers,
     }),
   };

@@ -179,6 +179,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       secrets,
       configMaps,
       pods,
+      proxyImage: config.proxy.image,
       writer,
       events,
       metrics,
@@ -223,6 +224,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       namespaces,
       servers,
       pods,
+      proxyImage: config.proxy.image,
       writer,
       events,
       metrics,
@@ -276,6 +278,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
               namespace: config.namespace,
               secretName: w.secret,
               webhookConfiguration: w.configuration,
+              mutatingWebhookConfiguration: w.mutatingConfiguration,
               service: w.service,
               log,
             }),
@@ -283,7 +286,14 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       events,
       metrics,
       cachesReady: synced,
+      injection: {
+        proxyImage: config.proxy.image,
+        issuerUrl: config.proxy.issuerUrl,
+        bundleConfigMap: config.identity.bundleConfigMap,
+      },
     });
+    if (!config.proxy.image)
+      log.warn("Found no --proxy-image: LatticeGuard's proxy is not injected into any pod");
   }
   const issuer = await startIdentityIssuer(
     kc,

@@ -37,7 +37,22 @@ const server = (
   },
 });
 
+const proxy = (image: string) => ({
+  name: "latticeguard-proxy",
+  image,
+  restartPolicy: "Always",
+  args: ["proxy"],
+});
+
 describe("podFingerprint", () => {
+  it("changes with the proxy's image", () => {
+    const at = (image: string): V1Pod => ({
+      metadata: { labels: { app: "web" } },
+      spec: { containers: [], initContainers: [proxy(image)] },
+    });
+    expect(podFingerprint(at("a:1"))).not.toBe(podFingerprint(at("a:2")));
+  });
+
   const base = pod({ app: "web" }, { "latticeguard.dev/transport": "X25519MLKEM768" });
   it.each<[string, V1Pod, boolean]>([
     [
@@ -65,6 +80,12 @@ describe("podFingerprint", () => {
       { ...base, metadata: { ...base.metadata, deletionTimestamp: new Date(0) } },
       false,
     ],
+    [
+      "the proxy sidecar",
+      { ...base, spec: { containers: [], initContainers: [proxy("a:1")] } },
+      false,
+    ],
+    ["another container", { ...base, spec: { containers: [{ name: "web", image: "x" }] } }, true],
   ])("with %s is the same: %s", (_name, changed, same) => {
     expect(podFingerprint(changed) === podFingerprint(base)).toBe(same);
   });

@@ -18,6 +18,7 @@ import { TRANSPORT_ANNOTATION } from "./api/annotations.ts";
 import type { MCPServer } from "./api/types.generated.ts";
 import type { NamespacedCache } from "./kube/cache.ts";
 import { findCondition } from "./kube/conditions.ts";
+import { proxyContainer } from "./policy/sidecar.ts";
 import { specFingerprint, type KeyMapper } from "./runtime/controller.ts";
 
 /**
@@ -55,16 +56,19 @@ export function namespaceFingerprint(ns: V1Namespace): string {
 }
 
 /**
- * What the controllers read from a pod: its labels (which servers select it) and its declared transport.
+ * What the controllers read from a pod: its labels (which servers select it), its declared transport and
+ * its proxy sidecar (image, args), which together say whether it has post-quantum transport.
  *
  * @example
  * podFingerprint(pod); // '[{"app":"weather"},"X25519MLKEM768",""]'
  */
 export function podFingerprint(pod: V1Pod): string {
+  const proxy = proxyContainer(pod)?.container;
   return JSON.stringify([
     pod.metadata?.labels ?? {},
     pod.metadata?.annotations?.[TRANSPORT_ANNOTATION] ?? "",
     deletion(pod),
+    ...(proxy ? [[proxy.image, proxy.restartPolicy, proxy.args]] : []),
   ]);
 }
 

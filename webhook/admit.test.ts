@@ -196,9 +196,36 @@ describe("admission", () => {
     const counts = (await metrics.admissionDuration.get()).values.filter((v) =>
       v.metricName?.endsWith("_count"),
     );
-    expect(counts.map((v) => [v.labels.resource, v.value])).toEqual([
-      ["pods", 1],
-      ["deployments", 1],
+    expect(counts.map((v) => [v.labels.webhook, v.labels.resource, v.value])).toEqual([
+      ["validate", "pods", 1],
+      ["validate", "deployments", 1],
+    ]);
+  });
+
+  it("counts how admitted pods have post-quantum transport: a claim, or LatticeGuard's proxy", async () => {
+    const sidecar = mcpServer(NS, "weather", { app: "weather" }, { proxy: { mode: "Sidecar" } });
+    const metrics = createMetrics({ processMetrics: false });
+    const cached = view([sidecar]);
+    const handle = admission({
+      validators: VALIDATORS,
+      views: { cached: () => cached, fresh: () => Promise.resolve(cached) },
+      injection: {
+        proxyImage: "ghcr.io/latticeguard/latticeguard:0.1.0",
+        issuerUrl: "https://latticeguard-issuer.latticeguard-system.svc:8443",
+        bundleConfigMap: "latticeguard-trust-bundle",
+      },
+      metrics,
+      log,
+    });
+    const template = podBody({ labels: { app: "weather" } });
+    await handle(admissionRequest(workload("Deployment", "d", NS, template)));
+    await handle(admissionRequest(compliant));
+    await handle(admissionRequest(workload("Pod", "bare", NS, template)));
+    const values = (await metrics.admissionReviews.get()).values;
+    expect(values.map((v) => [v.labels.resource, v.labels.decision, v.labels.transport])).toEqual([
+      ["deployments", "allowed", "sidecar"],
+      ["pods", "allowed", "claim"],
+      ["pods", "denied", "none"],
     ]);
   });
 });

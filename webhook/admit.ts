@@ -9,9 +9,11 @@
  * against a fresh view of that namespace (its labels, its MCPServers and the CryptoPolicies, read from the
  * API server); and a namespace missing from the cache is read fresh at once. Admissions stay cache-only.
  *
- * Admitted violations become Events (not on dry runs), counted in
- * `latticeguard_admission_reviews_total{resource,decision,mode}` and timed in
- * `latticeguard_admission_duration_seconds{resource}`. Logs name the object, never its content.
+ * Admitted violations become Events (not on dry runs). Every review is counted in
+ * `latticeguard_admission_reviews_total{webhook="validate",resource,decision,mode,transport}` (`transport`:
+ * `sidecar` or `claim` for an admitted pod or template with post-quantum transport, else `none`) and
+ * timed in `latticeguard_admission_duration_seconds{webhook="validate",resource}`. Logs name the object,
+ * never its content.
  *
  * @example
  * const handle = admission({ validators: VALIDATORS, views, events, metrics, log });
@@ -20,6 +22,7 @@
 import type { Logger } from "../operator/log.ts";
 import type { Metrics } from "../operator/metrics.ts";
 import { internalErrorResponse, responseFor } from "./codec.ts";
+import type { InjectionSettings } from "./injection.ts";
 import { gvkKey } from "./pod-templates.ts";
 import type {
   AdmissionRequest,
@@ -62,6 +65,8 @@ export interface EventSink {
 export interface AdmitDeps {
   validators: Readonly<Record<string, Validator>>;
   views: ClusterViews;
+  /** How the proxy is injected, for validators that accept it as transport; absent: it is not. */
+  injection?: InjectionSettings;
   events?: EventSink;
   metrics?: Pick<Metrics, "admissionReviews" | "admissionDuration">;
   log: Logger;
@@ -77,12 +82,18 @@ function subjectOf(request: AdmissionRequest) {
   return { group: request.kind.group, kind: request.kind.kind, name };
 }
 
-function validate(validator: Validator, request: AdmissionRequest, view: ClusterView): Validation {
+function validate(
+  validator: Validator,
+  request: AdmissionRequest,
+  view: ClusterView,
+  injection: InjectionSettings | undefined,
+): Validation {
   return validator(request.object, request.oldObject, request.operation, {
     namespace: request.namespace || undefined,
     name: request.name || undefined,
     kind: request.kind.kind,
     cluster: view,
+    ...(injection && { injection }),
   });
 }
 
@@ -95,24 +106,35 @@ async function decide(
   let view = deps.views.cached();
   const missing = namespace !== undefined && !view.namespace(namespace);
   if (missing) view = await deps.views.fresh(namespace);
-  const validation = validate(validator, request, view);
+  const validation = validate(validator, request, view, deps.injection);
   if (validation.errors.length === 0 || namespace === undefined || missing) return validation;
   try {
-    return validate(validator, request, await deps.views.fresh(namespace));
+    return validate(validator, request, await deps.views.fresh(namespace), deps.injection);
   } catch (error) {
     deps.log.warn({ err: error, namespace }, "Failed to re-read the cluster before denying");
     return validation;
   }
 }
 
-/** The response to one request, how it ended, and under which mode. */
-async function review(
-  request: AdmissionRequest,
-  deps: AdmitDeps,
-): Promise<{ response: AdmissionResponse; decision: Decision; mode: string }> {
+/** How one review ended, for metrics and logs. */
+interface Outcome {
+  response: AdmissionResponse;
+  decision: Decision;
+  mode: string;
+  transport: string;
+}
+
+/** The response to one request, how it ended, under which mode, and with what transport. */
+async function review(request: AdmissionRequest, deps: AdmitDeps): Promise<Outcome> {
   const { uid } = request;
   const validator = request.subResource ? undefined : deps.validators[gvkKey(request.kind)];
-  if (!validator) return { response: { uid, allowed: true }, decision: "allowed", mode: "none" };
+  if (!validator)
+    return {
+      response: { uid, allowed: true },
+      decision: "allowed",
+      mode: "none",
+      transport: "none",
+    };
   const validation = await decide(validator, request, deps);
   const response = responseFor(uid, validation, subjectOf(request));
   if (!request.dryRun) for (const event of validation.events ?? []) deps.events?.record(event);
@@ -121,7 +143,8 @@ async function review(
     : validation.violation
       ? "admitted_violation"
       : "allowed";
-  return { response, decision, mode: validation.mode ?? "none" };
+  const transport = response.allowed ? (validation.transport ?? "none") : "none";
+  return { response, decision, mode: validation.mode ?? "none", transport };
 }
 
 /**
@@ -137,19 +160,21 @@ export function admission(
     const started = performance.now();
     const { uid, kind, namespace, name, operation } = request;
     const fields = { uid, kind: kind.kind, namespace, name, operation };
-    const outcome = await review(request, deps).catch((error: unknown) => {
+    const outcome = await review(request, deps).catch((error: unknown): Outcome => {
       deps.log.error({ ...fields, err: error }, "Denied a request the webhook could not validate");
       const reason = error instanceof Error ? error.message : String(error);
-      return { response: internalErrorResponse(uid, reason), decision: "error", mode: "none" };
+      const response = internalErrorResponse(uid, reason);
+      return { response, decision: "error", mode: "none", transport: "none" };
     });
-    const { decision, mode } = outcome;
+    const { decision, mode, transport } = outcome;
     const resource = request.resource.resource;
     const seconds = (performance.now() - started) / 1000;
-    deps.metrics?.admissionReviews.inc({ resource, decision, mode });
-    deps.metrics?.admissionDuration.observe({ resource }, seconds);
+    const webhook = "validate";
+    deps.metrics?.admissionReviews.inc({ webhook, resource, decision, mode, transport });
+    deps.metrics?.admissionDuration.observe({ webhook, resource }, seconds);
     const level = decision === "allowed" ? "debug" : "info";
     deps.log[level](
-      { ...fields, decision, mode, durationMs: seconds * 1000 },
+      { ...fields, decision, mode, transport, durationMs: seconds * 1000 },
       "Reviewed admission request",
     );
     return outcome.response;

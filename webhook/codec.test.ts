@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { decodeReview, encodeReview, internalErrorResponse, responseFor } from "./codec.ts";
+import {
+  decodeReview,
+  encodeReview,
+  internalErrorResponse,
+  mutationResponse,
+  responseFor,
+} from "./codec.ts";
 
 const request = {
   uid: "705ab4f5-6393-11e8-b7cc-42010a800002",
@@ -168,6 +174,24 @@ describe("responseFor", () => {
     expect(r.warnings?.[1]).toHaveLength(256);
     expect(r.warnings?.[1]?.endsWith("…")).toBe(true);
     expect(r.warnings).toHaveLength(16);
+  });
+});
+
+describe("mutationResponse", () => {
+  it("carries the patch as base64 JSON with patchType JSONPatch, and the warnings", () => {
+    const patch = [{ op: "add", path: "/metadata/annotations", value: { a: "b" } }];
+    const response = mutationResponse("u1", patch, ["line\nbreak"]);
+    expect(response).toEqual({
+      uid: "u1",
+      allowed: true,
+      patchType: "JSONPatch",
+      patch: Buffer.from(JSON.stringify(patch)).toString("base64"),
+      warnings: ["line break"],
+    });
+  });
+
+  it("sends no patch at all when nothing changes", () => {
+    expect(mutationResponse("u1", [], [])).toEqual({ uid: "u1", allowed: true });
   });
 });
 

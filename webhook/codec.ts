@@ -149,12 +149,40 @@ export function responseFor(
 }
 
 /**
- * A denial for a request the webhook could not decide (a validator threw): fail closed, say why.
+ * The admission of a mutated object: `patch` (JSON Patch operations) as the API server wants it,
+ * base64-encoded JSON with `patchType: JSONPatch`, and the warnings; no patch at all when it is empty.
+ *
+ * @example
+ * mutationResponse(uid, [{ op: "add", path: "/metadata/annotations", value: { a: "b" } }], []).patchType; // "JSONPatch"
+ */
+export function mutationResponse(
+  uid: string,
+  patch: readonly object[],
+  warnings: readonly string[],
+): AdmissionResponse {
+  const response: AdmissionResponse = { uid, allowed: true };
+  const shown = warnings.slice(0, MAX_WARNINGS).map(cleanWarning);
+  if (shown.length) response.warnings = shown;
+  if (patch.length) {
+    response.patchType = "JSONPatch";
+    response.patch = Buffer.from(JSON.stringify(patch), "utf8").toString("base64");
+  }
+  return response;
+}
+
+/**
+ * A denial for a request the webhook could not decide (a validator or the mutation threw): fail closed,
+ * say why. `what` is what could not be done.
  *
  * @example
  * internalErrorResponse(uid, "the namespace could not be read").allowed; // false
+ * internalErrorResponse(uid, "…", "decide whether to inject its proxy");
  */
-export function internalErrorResponse(uid: string, reason: string): AdmissionResponse {
+export function internalErrorResponse(
+  uid: string,
+  reason: string,
+  what = "validate the request",
+): AdmissionResponse {
   return {
     uid,
     allowed: false,
@@ -162,7 +190,7 @@ export function internalErrorResponse(uid: string, reason: string): AdmissionRes
       status: "Failure",
       code: 500,
       reason: "InternalError",
-      message: `LatticeGuard could not validate the request and denies it (fail closed): ${cleanWarning(reason)}`,
+      message: `LatticeGuard could not ${what} and denies it (fail closed): ${cleanWarning(reason)}`,
     },
   };
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { validatingWebhookConfiguration, webhookNamespaceSelector } from "./configuration.ts";
+import {
+  mutatingWebhookConfiguration,
+  validatingWebhookConfiguration,
+  webhookNamespaceSelector,
+} from "./configuration.ts";
 import { POD_TEMPLATE_PATHS } from "./pod-templates.ts";
 import { VALIDATORS } from "./validators.ts";
 
@@ -159,5 +163,64 @@ describe("webhookNamespaceSelector", () => {
     expect(() =>
       webhookNamespaceSelector({ operatorNamespace: "latticeguard-system", watchNamespaces: [] }),
     ).toThrow("`watchNamespaces` must name a namespace");
+  });
+});
+
+describe("mutatingWebhookConfiguration", () => {
+  const mwc = mutatingWebhookConfiguration({
+    ...base,
+    service: { namespace: "latticeguard-system", name: "latticeguard-webhook", port: 443 },
+  });
+  const [inject] = mwc.webhooks ?? [];
+
+  it("injects on Pod CREATE only, failing closed, without side effects, within 5 s", () => {
+    expect(mwc.kind).toBe("MutatingWebhookConfiguration");
+    expect(mwc.webhooks).toHaveLength(1);
+    expect(inject).toMatchObject({
+      name: "inject.latticeguard.dev",
+      failurePolicy: "Fail",
+      sideEffects: "None",
+      timeoutSeconds: 5,
+      admissionReviewVersions: ["v1"],
+      reinvocationPolicy: "IfNeeded",
+      rules: [
+        {
+          apiGroups: [""],
+          apiVersions: ["v1"],
+          resources: ["pods"],
+          scope: "Namespaced",
+          operations: ["CREATE"],
+        },
+      ],
+    });
+  });
+
+  it("calls /mutate, and excludes what the validating configuration excludes", () => {
+    expect(inject?.clientConfig.service?.path).toBe("/mutate");
+    const vwc = validatingWebhookConfiguration({
+      ...base,
+      service: { namespace: "latticeguard-system", name: "latticeguard-webhook", port: 443 },
+    });
+    expect(inject?.namespaceSelector).toEqual(vwc.webhooks?.[0]?.namespaceSelector);
+    expect(inject?.clientConfig.service).toEqual({
+      ...vwc.webhooks?.[0]?.clientConfig.service,
+      path: "/mutate",
+    });
+  });
+
+  it("takes a URL, a CA bundle and cert-manager's annotation like the validating one", () => {
+    const local = mutatingWebhookConfiguration({
+      ...base,
+      url: "https://127.0.0.1:9443",
+      caBundle: "PEM",
+      certManagerCertificate: "latticeguard-system/webhook",
+    });
+    expect(local.webhooks?.[0]?.clientConfig).toEqual({
+      url: "https://127.0.0.1:9443/mutate",
+      caBundle: Buffer.from("PEM").toString("base64"),
+    });
+    expect(local.metadata?.annotations).toEqual({
+      "cert-manager.io/inject-ca-from": "latticeguard-system/webhook",
+    });
   });
 });

@@ -1,12 +1,20 @@
 /**
- * LatticeGuard's ValidatingWebhookConfiguration, built in code: the tests register it, and the Helm chart
- * renders the same object. Three webhooks, all served on one path:
+ * LatticeGuard's ValidatingWebhookConfiguration and MutatingWebhookConfiguration, built in code: the tests
+ * register them, and the Helm chart renders the same objects. The validating one has three webhooks, all
+ * served on `/validate`:
  *
  * - `pods.latticeguard.dev`: Pods and the six kinds that make them (CREATE, UPDATE);
  * - `mcpservers.latticeguard.dev` and `cryptopolicies.latticeguard.dev`: semantic validation.
  *
- * All fail closed (`failurePolicy: Fail`), declare `sideEffects: NoneOnDryRun` (the only side effect is a
- * `PolicyViolation` Event, skipped on dry runs, as Kyverno does), answer within 5 s, and speak AdmissionReview v1 only. Namespaced objects
+ * The mutating one has `inject.latticeguard.dev` on `/mutate`: Pod CREATE only, where LatticeGuard's proxy
+ * is injected. It declares `sideEffects: None` (it records nothing) and `reinvocationPolicy: IfNeeded`, so
+ * a pod another mutating webhook changed afterwards is shown to it again; injection is idempotent (a pod
+ * that has the proxy is left alone), so a second call never injects twice. Mutating webhooks run before
+ * validating ones: the validator sees the pod with its proxy.
+ *
+ * All fail closed (`failurePolicy: Fail`), the validating ones declare `sideEffects: NoneOnDryRun` (the
+ * only side effect is a `PolicyViolation` Event, skipped on dry runs, as Kyverno does), all answer within
+ * 5 s and speak AdmissionReview v1 only. Namespaced objects
  * in `kube-system` and in LatticeGuard's own namespace are never sent (by the
  * `kubernetes.io/metadata.name` label every namespace has), so a broken webhook cannot stop the cluster
  * or LatticeGuard itself from recovering; a namespace-scoped install is sent those of its watched
@@ -16,16 +24,21 @@
  * @example
  * const vwc = validatingWebhookConfiguration({ name: "latticeguard", operatorNamespace: "latticeguard-system",
  *   service: { namespace: "latticeguard-system", name: "latticeguard-webhook" }, caBundle: pem });
+ * const mwc = mutatingWebhookConfiguration({ ...sameOptions });
  */
 import type {
+  AdmissionregistrationV1WebhookClientConfig,
   V1LabelSelector,
   V1LabelSelectorRequirement,
+  V1MutatingWebhook,
+  V1MutatingWebhookConfiguration,
+  V1ObjectMeta,
   V1RuleWithOperations,
   V1ValidatingWebhook,
   V1ValidatingWebhookConfiguration,
 } from "@kubernetes/client-node";
 import { MANAGED_LABELS } from "../operator/kube/apply.ts";
-import { WEBHOOK_PATH } from "./server.ts";
+import { MUTATE_PATH, WEBHOOK_PATH } from "./server.ts";
 
 /**
  * What varies between installations.
@@ -34,7 +47,7 @@ import { WEBHOOK_PATH } from "./server.ts";
  * const options: WebhookConfigurationOptions = { name: "latticeguard", operatorNamespace: "latticeguard-system", url: "https://127.0.0.1:9443" };
  */
 export interface WebhookConfigurationOptions {
-  /** The configuration's name (the operator's `--webhook-configuration`). */
+  /** The configuration's name (the operator's `--webhook-configuration`, `--mutating-webhook-configuration`). */
   name: string;
   /** Excluded from admission along with `kube-system`. */
   operatorNamespace: string;
@@ -132,6 +145,60 @@ export function webhookNamespaceSelector(
 }
 
 /**
+ * The name of the mutating webhook that injects the proxy.
+ *
+ * @example
+ * mwc.webhooks?.[0]?.name === INJECT_WEBHOOK; // true
+ */
+export const INJECT_WEBHOOK = "inject.latticeguard.dev";
+
+/**
+ * The rules of the mutating webhook: Pod CREATE only (a pod's containers never change after it is
+ * created, and an update must not grow a sidecar).
+ *
+ * @example
+ * INJECT_RULES[0]?.operations; // ["CREATE"]
+ */
+export const INJECT_RULES: readonly V1RuleWithOperations[] = [
+  {
+    apiGroups: [""],
+    apiVersions: ["v1"],
+    resources: ["pods"],
+    scope: "Namespaced",
+    operations: ["CREATE"],
+  },
+];
+
+/** What every webhook of both configurations shares. */
+function common(options: WebhookConfigurationOptions, path: string) {
+  if (!options.service === !options.url)
+    throw new TypeError("exactly one of `service` and `url` must be set");
+  const clientConfig: AdmissionregistrationV1WebhookClientConfig = {
+    ...(options.url
+      ? { url: `${options.url.replace(/\/$/, "")}${path}` }
+      : { service: { ...options.service!, path } }),
+    ...(options.caBundle && { caBundle: Buffer.from(options.caBundle).toString("base64") }),
+  };
+  const namespaceSelector = webhookNamespaceSelector(options);
+  const metadata: V1ObjectMeta = {
+    name: options.name,
+    labels: { ...MANAGED_LABELS },
+    ...(options.certManagerCertificate && {
+      annotations: { "cert-manager.io/inject-ca-from": options.certManagerCertificate },
+    }),
+  };
+  const settings = {
+    clientConfig,
+    failurePolicy: "Fail",
+    timeoutSeconds: options.timeoutSeconds ?? 5,
+    admissionReviewVersions: ["v1"],
+    matchPolicy: "Equivalent",
+    namespaceSelector,
+  };
+  return { metadata, settings };
+}
+
+/**
  * The ValidatingWebhookConfiguration for `options`.
  *
  * @example
@@ -140,36 +207,52 @@ export function webhookNamespaceSelector(
 export function validatingWebhookConfiguration(
   options: WebhookConfigurationOptions,
 ): V1ValidatingWebhookConfiguration {
-  if (!options.service === !options.url)
-    throw new TypeError("exactly one of `service` and `url` must be set");
-  const clientConfig = {
-    ...(options.url
-      ? { url: `${options.url.replace(/\/$/, "")}${WEBHOOK_PATH}` }
-      : { service: { ...options.service!, path: WEBHOOK_PATH } }),
-    ...(options.caBundle && { caBundle: Buffer.from(options.caBundle).toString("base64") }),
-  };
-  const namespaceSelector = webhookNamespaceSelector(options);
+  const { metadata, settings } = common(options, WEBHOOK_PATH);
   const webhook = (prefix: keyof typeof WEBHOOK_RULES): V1ValidatingWebhook => ({
     name: `${prefix}.latticeguard.dev`,
-    clientConfig,
+    clientConfig: settings.clientConfig,
     rules: WEBHOOK_RULES[prefix],
-    failurePolicy: "Fail",
+    failurePolicy: settings.failurePolicy,
     sideEffects: "NoneOnDryRun",
-    timeoutSeconds: options.timeoutSeconds ?? 5,
-    admissionReviewVersions: ["v1"],
-    matchPolicy: "Equivalent",
-    namespaceSelector,
+    timeoutSeconds: settings.timeoutSeconds,
+    admissionReviewVersions: settings.admissionReviewVersions,
+    matchPolicy: settings.matchPolicy,
+    namespaceSelector: settings.namespaceSelector,
   });
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
-    metadata: {
-      name: options.name,
-      labels: { ...MANAGED_LABELS },
-      ...(options.certManagerCertificate && {
-        annotations: { "cert-manager.io/inject-ca-from": options.certManagerCertificate },
-      }),
-    },
+    metadata,
     webhooks: [webhook("pods"), webhook("mcpservers"), webhook("cryptopolicies")],
+  };
+}
+
+/**
+ * The MutatingWebhookConfiguration for `options`: one webhook, {@link INJECT_WEBHOOK}, on `/mutate`.
+ *
+ * @example
+ * mutatingWebhookConfiguration({ name: "lg-test", operatorNamespace: "latticeguard-system", url }).webhooks?.[0]?.reinvocationPolicy; // "IfNeeded"
+ */
+export function mutatingWebhookConfiguration(
+  options: WebhookConfigurationOptions,
+): V1MutatingWebhookConfiguration {
+  const { metadata, settings } = common(options, MUTATE_PATH);
+  const webhook: V1MutatingWebhook = {
+    name: INJECT_WEBHOOK,
+    clientConfig: settings.clientConfig,
+    rules: [...INJECT_RULES],
+    failurePolicy: settings.failurePolicy,
+    sideEffects: "None",
+    timeoutSeconds: settings.timeoutSeconds,
+    admissionReviewVersions: settings.admissionReviewVersions,
+    matchPolicy: settings.matchPolicy,
+    namespaceSelector: settings.namespaceSelector,
+    reinvocationPolicy: "IfNeeded",
+  };
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "MutatingWebhookConfiguration",
+    metadata,
+    webhooks: [webhook],
   };
 }

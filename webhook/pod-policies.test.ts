@@ -134,10 +134,10 @@ describe("modes", () => {
     ["Enforce", ENFORCE],
     ["Warn", WARN],
     ["Audit", AUDIT],
-  ] as const)("%s admits a compliant pod silently", (mode, p) => {
+  ] as const)("%s admits a compliant pod silently, reporting its claim", (mode, p) => {
     const v = runPodValidator("Pod", podBody({ labels: { app: "weather" }, annotations: PQ }), {
       policies: [p],
     });
-    expect(v).toEqual({ errors: [], warnings: [], mode });
+    expect(v).toEqual({ errors: [], warnings: [], mode, transport: "claim" });
   });
 });

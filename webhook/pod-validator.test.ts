@@ -1,11 +1,16 @@
+import type { V1Container } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { CryptoPolicy } from "../operator/api/types.generated.ts";
+import { mergePolicies } from "../operator/policy/merge.ts";
 import { staticView } from "./cluster-view.ts";
+import { mutatePod } from "./injection.ts";
 import { podTemplateValidator } from "./pod-validator.ts";
-import { container, namespace, podBody, policy, workload } from "./testing/fixtures.ts";
+import { container, mcpServer, namespace, podBody, policy, workload } from "./testing/fixtures.ts";
+import { applyPatch } from "./testing/json-patch.ts";
 import {
   AUDIT,
   ENFORCE,
+  INJECTION,
   NS,
   PQ,
   SELECT,
@@ -268,5 +273,197 @@ describe("one namespace object, reviewed again and again", () => {
       const outcome = v.errors.length ? "denied" : v.warnings.length ? "warned" : "admitted";
       expect({ step, outcome }).toEqual({ step, outcome: expected });
     }
+  });
+});
+
+describe("with LatticeGuard's proxy", () => {
+  const SIDECAR = mcpServer(NS, "weather", { app: "weather" }, { proxy: { mode: "Sidecar" } });
+  const AUTO = WEATHER;
+  const labels = { app: "weather" };
+  const OPT_OUT = policy("opt-out", {
+    ...SELECT,
+    enforcement: "Enforce",
+    transport: { keyExchange: ["X25519MLKEM768", "MLKEM1024"], allowOptOut: true },
+  });
+  /** The pod as the mutating webhook leaves it. */
+  const injected = (body = podBody({ labels }), servers = [SIDECAR], policies = [ENFORCE]) => {
+    const { patch } = mutatePod({
+      pod: body,
+      namespace: NS,
+      servers,
+      policy: mergePolicies(policies).policy,
+      settings: INJECTION,
+    });
+    expect(patch).not.toEqual([]);
+    return applyPatch(body, patch);
+  };
+  const withProxy = (extra: Partial<V1Container>) => {
+    const pod = injected();
+    return {
+      ...pod,
+      spec: { ...pod.spec, initContainers: [{ ...pod.spec.initContainers![0]!, ...extra }] },
+    };
+  };
+  const run = (
+    kind: string,
+    body: ReturnType<typeof podBody>,
+    setup: Parameters<typeof runPodValidator>[2] = {},
+  ) => runPodValidator(kind, body, { servers: [SIDECAR], injection: INJECTION, ...setup });
+
+  it.each<
+    [
+      string,
+      string,
+      ReturnType<typeof podBody>,
+      Parameters<typeof runPodValidator>[2],
+      string[],
+      string | undefined,
+    ]
+  >([
+    ["an injected pod", "Pod", injected(), {}, [], "sidecar"],
+    [
+      "an injected pod under a policy of fewer groups",
+      "Pod",
+      injected(),
+      { policies: [OPT_OUT] },
+      ["spec.initContainers[0].args"],
+      undefined,
+    ],
+    [
+      "a proxy of another image",
+      "Pod",
+      withProxy({ image: "example.com/proxy:1" }),
+      {},
+      ["spec.initContainers[0].image"],
+      undefined,
+    ],
+    [
+      "a proxy of another image, with a claim",
+      "Pod",
+      { ...withProxy({ image: "x" }), metadata: { labels, annotations: PQ } },
+      {},
+      [],
+      "claim",
+    ],
+    [
+      "a proxy that is not a native sidecar",
+      "Pod",
+      withProxy({ restartPolicy: undefined }),
+      {},
+      ["spec.initContainers[0].restartPolicy"],
+      undefined,
+    ],
+    [
+      "a pod the mutating webhook did not see",
+      "Pod",
+      podBody({ labels }),
+      {},
+      ["metadata.annotations[latticeguard.dev/transport]"],
+      undefined,
+    ],
+    [
+      "a Deployment whose pods will get the proxy (Sidecar)",
+      "Deployment",
+      podBody({ labels }),
+      {},
+      [],
+      "sidecar",
+    ],
+    [
+      "a Deployment whose pods will get the proxy (Auto under Enforce)",
+      "Deployment",
+      podBody({ labels }),
+      { servers: [AUTO] },
+      [],
+      "sidecar",
+    ],
+    [
+      "a Deployment whose pods will not (Auto under Warn)",
+      "Deployment",
+      podBody({ labels }),
+      { servers: [AUTO], policies: [WARN] },
+      [],
+      undefined,
+    ],
+    ["a Deployment that already carries the proxy", "Deployment", injected(), {}, [], "sidecar"],
+    [
+      "a Deployment opting out where allowed, without a claim",
+      "Deployment",
+      podBody({ labels, annotations: { "latticeguard.dev/inject": "false" } }),
+      { policies: [OPT_OUT] },
+      ["spec.template.metadata.annotations[latticeguard.dev/transport]"],
+      undefined,
+    ],
+    [
+      "a Deployment opting out where allowed, with a claim",
+      "Deployment",
+      podBody({ labels, annotations: { "latticeguard.dev/inject": "false", ...PQ } }),
+      { policies: [OPT_OUT] },
+      [],
+      "claim",
+    ],
+    [
+      "a Deployment whose port the MCPServer does not find",
+      "Deployment",
+      podBody({ labels, containers: [container("s", ["http"])] }),
+      {},
+      ["spec.template.metadata.annotations[latticeguard.dev/transport]"],
+      undefined,
+    ],
+    [
+      "without injection settings, no sidecar counts",
+      "Pod",
+      injected(),
+      { injection: undefined },
+      ["spec.initContainers[0].image"],
+      undefined,
+    ],
+  ])("%s", (_, kind, body, setup, expected, transport) => {
+    const v = run(kind, body, setup);
+    expect(fields(v)).toEqual(expected);
+    expect(v.transport).toBe(transport);
+  });
+
+  it("asks whether the mutating webhook is registered when a pod lacks the proxy it should have", () => {
+    const [error] = run("Pod", podBody({ labels })).errors;
+    expect(error!.message).toContain(
+      'MCPServer "weather" asks for LatticeGuard\'s proxy but the pod has none: is the mutating webhook inject.latticeguard.dev registered?',
+    );
+  });
+
+  it("says how to get the proxy where no MCPServer asks for it", () => {
+    const warned = run("Pod", podBody({ labels }), { servers: [AUTO], policies: [WARN] });
+    expect(warned.warnings).toEqual([
+      expect.stringContaining(
+        'or have LatticeGuard\'s proxy injected: set `spec.proxy.mode: Sidecar` on MCPServer "weather"',
+      ),
+    ]);
+  });
+
+  it("says why the proxy will not be injected, and warns the template's owner of what injection does", () => {
+    const noPort = run("Deployment", podBody({ labels, containers: [container("s", ["http"])] }));
+    expect(noPort.errors[0]!.message).toContain(
+      '(LatticeGuard\'s proxy for MCPServer "weather" is not injected: its `spec.port` "mcp" names no container port of the pod;',
+    );
+    const refused = run(
+      "Deployment",
+      podBody({ labels, annotations: { "latticeguard.dev/inject": "false" } }),
+    );
+    expect(refused.errors).toEqual([]);
+    expect(refused.warnings).toEqual([
+      'Deployment "web" (pod template): latticeguard.dev/inject: "false" is ignored: CryptoPolicy "enforce" does not allow opting out (`spec.transport.allowOptOut`), so LatticeGuard\'s proxy is injected',
+    ]);
+  });
+
+  it("denies an update that swaps the proxy's image, and only warns about one that changes nothing checked", () => {
+    const good = injected();
+    const swapped = withProxy({ image: "example.com/proxy:2" });
+    expect(fields(run("Pod", swapped, { operation: "UPDATE", old: good }))).toEqual([
+      "spec.initContainers[0].image",
+    ]);
+    const touched = { ...swapped, spec: { ...swapped.spec, activeDeadlineSeconds: 5 } };
+    const v = run("Pod", touched, { operation: "UPDATE", old: swapped });
+    expect(v.errors).toEqual([]);
+    expect(v.warnings[0]).toContain("(unchanged, not denied)");
   });
 });

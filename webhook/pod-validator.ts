@@ -2,7 +2,10 @@
  * The validator of Pods and of the pod templates of Deployment, StatefulSet, DaemonSet, ReplicaSet, Job
  * and CronJob: finds the template ({@link podTemplateOf}), applies the pod rule ({@link podFindings}) in
  * the object's namespace under its effective policy, and turns the violations into a verdict by the
- * policy's enforcement mode ({@link enforce}). Pure, but for the effective policy it remembers per
+ * policy's enforcement mode ({@link enforce}). A template is judged with the injection its pods will get
+ * (a template the proxy will be injected into has post-quantum transport), and what injection will do
+ * that its owner should know (an opt-out the policy refuses, a port that is not there) is a warning on
+ * the template: warnings on the pods themselves, which controllers create, reach nobody. Pure, but for the effective policy it remembers per
  * namespace while nothing it depends on changes (pod-resolution.ts).
  *
  * Updates. An object being deleted is always admitted (finalizers must be removable). An update that does
@@ -17,6 +20,7 @@
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { PodShape } from "../operator/policy/exposure.ts";
+import { proxyOnlySpec } from "../operator/policy/sidecar.ts";
 import { metadataOf, namespaceOf, unchangedBy } from "./context.ts";
 import { enforce } from "./enforcement.ts";
 import { podFindings } from "./pod-decision.ts";
@@ -36,6 +40,8 @@ function checkedPart(kindKey: string, template: PodShape): unknown {
     template.metadata?.annotations,
     ports(template.spec?.containers),
     ports(template.spec?.initContainers),
+    // The proxy's image can be changed in place.
+    proxyOnlySpec(template),
   ];
 }
 
@@ -71,16 +77,25 @@ export function podTemplateValidator(kindKey: string): Validator {
       namespace,
       servers: context.cluster.servers(namespace),
       resolution,
+      isTemplate: kindKey !== POD,
+      injection: context.injection,
     });
     const name = context.name || metadata.name || `${metadata.generateName ?? ""}<generated>`;
-    return enforce({
+    const subject = `${context.kind} "${name}"${path ? " (pod template)" : ""}`;
+    const verdict = enforce({
       mode: resolution.policy.enforcement,
       violations: findings.violations.map((v) => ({ ...v, field: templateField(path, v.field) })),
-      subject: `${context.kind} "${name}"${path ? " (pod template)" : ""}`,
+      subject,
       target: findings.covering[0] ?? namespaceTarget(context.cluster, namespace),
       policies: resolution.policy.policies,
       eventKey: `${context.kind}/${metadata.generateName || name}`,
       preexisting: unchangedBy(operation, oldObject, object, checked),
     });
+    const notes = findings.notes.map((n) => `${subject}: ${n}`);
+    return {
+      ...verdict,
+      warnings: [...verdict.warnings, ...notes],
+      ...(findings.transport && { transport: findings.transport }),
+    };
   };
 }

@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admission } from "./admit.ts";
+import { mutation } from "./mutate.ts";
 import { staticView } from "./cluster-view.ts";
 import { serveWebhook, type WebhookServer } from "./server.ts";
 import { send } from "./testing/client.ts";
@@ -25,9 +26,20 @@ const view = staticView({
   policies: [policy("p", { enforcement: "Enforce" })],
   servers: [mcpServer(NS, "weather", { app: "weather" })],
 });
-const handle = admission({
-  validators: VALIDATORS,
-  views: { cached: () => view, fresh: () => Promise.resolve(view) },
+const views = { cached: () => view, fresh: () => Promise.resolve(view) };
+const handle = admission({ validators: VALIDATORS, views, log });
+const proxied = staticView({
+  namespaces: [namespace(NS)],
+  policies: [policy("p", { enforcement: "Enforce" })],
+  servers: [mcpServer(NS, "weather", { app: "weather" }, { proxy: { mode: "Sidecar" } })],
+});
+const mutate = mutation({
+  views: { cached: () => proxied, fresh: () => Promise.resolve(proxied) },
+  settings: {
+    proxyImage: "ghcr.io/latticeguard/latticeguard:0.1.0",
+    issuerUrl: "https://latticeguard-issuer.latticeguard-system.svc:8443",
+    bundleConfigMap: "latticeguard-trust-bundle",
+  },
   log,
 });
 const review = (request: AdmissionRequest) =>
@@ -44,6 +56,7 @@ beforeAll(async () => {
     host: "127.0.0.1",
     port: 0,
     handle,
+    mutate,
     certificates: certs.source,
     log,
   });
@@ -91,6 +104,57 @@ describe("webhook server", () => {
       "spec.template.metadata.labels",
       "spec.template.metadata.annotations[latticeguard.dev/transport]",
     ]);
+  });
+
+  it("answers /mutate with a base64 JSON Patch that injects the proxy", async () => {
+    const request = admissionRequest(
+      workload("Pod", "web", NS, podBody({ labels: { app: "weather" } })),
+    );
+    const reply = await send({ port: server.port, ca, path: "/mutate", body: review(request) });
+    const response = (reply.json as { response: { uid: string; patchType: string; patch: string } })
+      .response;
+    expect(response).toMatchObject({ uid: request.uid, allowed: true, patchType: "JSONPatch" });
+    const patch = JSON.parse(Buffer.from(response.patch, "base64").toString()) as {
+      path: string;
+    }[];
+    expect(patch.map((op) => op.path)).toEqual([
+      "/spec/initContainers",
+      "/spec/volumes",
+      "/metadata/annotations/latticeguard.dev~1injected",
+    ]);
+  });
+
+  it("denies (fail closed) when the mutation fails, and does not serve /mutate without a handler", async () => {
+    const failing = await serveWebhook({
+      host: "127.0.0.1",
+      port: 0,
+      handle,
+      mutate: () => Promise.reject(new Error("boom")),
+      certificates: certs.source,
+      log,
+    });
+    const bare = await serveWebhook({
+      host: "127.0.0.1",
+      port: 0,
+      handle,
+      certificates: certs.source,
+      log,
+    });
+    try {
+      const request = admissionRequest(workload("Pod", "web", NS, podBody()));
+      const reply = await send({ port: failing.port, ca, path: "/mutate", body: review(request) });
+      expect((reply.json as { response: object }).response).toMatchObject({
+        uid: request.uid,
+        allowed: false,
+        status: { code: 500, message: expect.stringContaining("boom") as string },
+      });
+      expect(
+        (await send({ port: bare.port, ca, path: "/mutate", body: review(request) })).status,
+      ).toBe(404);
+    } finally {
+      await failing.close();
+      await bare.close();
+    }
   });
 
   it.each([

@@ -1,6 +1,7 @@
 /**
- * The webhook's HTTPS server: express, a JSON body limit, `/healthz` and `/readyz`, and one admission
- * path; nothing else. Requests are decoded and answered by the codec and the admission handler. A body
+ * The webhook's HTTPS server: express, a JSON body limit, `/healthz` and `/readyz`, and two admission
+ * paths, `/validate` and `/mutate`; nothing else. Requests are decoded and answered by the codec and the
+ * handler of their path (admit.ts, mutate.ts); a handler that rejects denies the request. A body
  * that is not an AdmissionReview v1 request (unparsable, truncated, compressed, another kind) is answered
  * 400 with a Status, a body over the limit 413, and the server carries on.
  *
@@ -25,7 +26,7 @@
  * API server never reuses a connection the webhook is closing (a POST it would not retry).
  *
  * @example
- * const server = await serveWebhook({ host: "0.0.0.0", port: 9443, handle, certificates, log });
+ * const server = await serveWebhook({ host: "0.0.0.0", port: 9443, handle, mutate, certificates, log });
  * await server.close();
  */
 import type { Server } from "node:https";
@@ -49,6 +50,14 @@ import type { AdmissionRequest, AdmissionResponse } from "./types.ts";
  * `https://127.0.0.1:${port}${WEBHOOK_PATH}`; // "https://127.0.0.1:9443/validate"
  */
 export const WEBHOOK_PATH = "/validate";
+
+/**
+ * The path the mutating webhook (proxy injection) calls.
+ *
+ * @example
+ * `https://127.0.0.1:${port}${MUTATE_PATH}`; // "https://127.0.0.1:9443/mutate"
+ */
+export const MUTATE_PATH = "/mutate";
 
 /**
  * TLS 1.3 key-exchange groups, most preferred first (see the module notes).
@@ -87,7 +96,10 @@ export const WEBHOOK_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
 export interface WebhookServerOptions {
   host: string;
   port: number;
+  /** Answers `/validate`. */
   handle: (request: AdmissionRequest) => Promise<AdmissionResponse>;
+  /** Answers `/mutate`; absent, the path is not served (404). */
+  mutate?: (request: AdmissionRequest) => Promise<AdmissionResponse>;
   certificates: CertificateSource;
   log: Logger;
   /** Whether the caches behind `handle` are ready; `/readyz` also waits for a certificate. */
@@ -121,12 +133,15 @@ const status = (code: number, message: string) => ({
   message,
 });
 
-/** Counts a request that never reached a validator: undecodable, too large, or refused for now. */
+/** Counts a request that never reached a handler: undecodable, too large, or refused for now. */
 function countRefused(
   options: WebhookServerOptions,
+  path: string,
   decision: "bad_request" | "too_large" | "overloaded",
 ): void {
-  options.metrics?.admissionReviews.inc({ resource: "unknown", decision, mode: "none" });
+  const webhook = path === MUTATE_PATH ? "mutate" : "validate";
+  const labels = { webhook, resource: "unknown", decision, mode: "none", transport: "none" };
+  options.metrics?.admissionReviews.inc(labels);
 }
 
 /** Middleware that holds a body's room in the large-body budget until its answer is sent, or refuses. */
@@ -141,7 +156,7 @@ function budgeted(options: WebhookServerOptions, limit: number) {
       res.once("close", release);
       return next();
     }
-    countRefused(options, "overloaded");
+    countRefused(options, req.path, "overloaded");
     res.status(503).set("retry-after", "1").json(status(503, "too many large reviews at once"));
   };
 }
@@ -150,7 +165,7 @@ function budgeted(options: WebhookServerOptions, limit: number) {
 function failed(options: WebhookServerOptions, limit: number) {
   return (
     error: { status?: number; type?: string; message?: string },
-    _req: Request,
+    req: Request,
     res: Response,
     _next: NextFunction,
   ) => {
@@ -162,7 +177,7 @@ function failed(options: WebhookServerOptions, limit: number) {
           ? [400, `the body is not valid JSON (${error.type ?? "invalid"})`]
           : [500, "internal error"];
     if (code === 500) options.log.error({ err: error }, "Failed to handle a webhook request");
-    else countRefused(options, code === 413 ? "too_large" : "bad_request");
+    else countRefused(options, req.path, code === 413 ? "too_large" : "bad_request");
     if (!res.headersSent) res.status(code).json(status(code, message));
   };
 }
@@ -186,20 +201,26 @@ function app(options: WebhookServerOptions): express.Express {
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   // The API server never compresses a review: a compressed body is refused, never inflated.
   const json = express.json({ limit, inflate: false });
-  web.post(WEBHOOK_PATH, budgeted(options, limit), json, async (req: Request, res: Response) => {
-    const decoded = decodeReview(req.body);
-    if (!decoded.ok) {
-      countRefused(options, "bad_request");
-      log.debug({ problem: decoded.problem }, "Refused an undecodable admission review");
-      res.status(400).json(status(400, decoded.problem));
-      return;
-    }
-    const { uid } = decoded.request;
-    const response = await options
-      .handle(decoded.request)
-      .catch((error: unknown) => internalErrorResponse(uid, String(error)));
-    res.json(encodeReview(response));
-  });
+  const review =
+    (handle: (request: AdmissionRequest) => Promise<AdmissionResponse>, what: string) =>
+    async (req: Request, res: Response) => {
+      const decoded = decodeReview(req.body);
+      if (!decoded.ok) {
+        countRefused(options, req.path, "bad_request");
+        log.debug({ problem: decoded.problem }, "Refused an undecodable admission review");
+        res.status(400).json(status(400, decoded.problem));
+        return;
+      }
+      const { uid } = decoded.request;
+      const response = await handle(decoded.request).catch((error: unknown) =>
+        internalErrorResponse(uid, String(error), what),
+      );
+      res.json(encodeReview(response));
+    };
+  const budget = budgeted(options, limit);
+  web.post(WEBHOOK_PATH, budget, json, review(options.handle, "validate the request"));
+  if (options.mutate)
+    web.post(MUTATE_PATH, budget, json, review(options.mutate, "decide on the request's mutation"));
   // Body-parser errors (malformed, truncated, compressed or oversized JSON): 413 for a body over the
   // limit, 400 for anything else the client sent, 500 otherwise.
   web.use(failed(options, limit));

@@ -12,6 +12,8 @@
 import type { KubernetesObject, V1Namespace } from "@kubernetes/client-node";
 import type { EnforcementMode } from "../operator/api/cryptopolicy.schema.ts";
 import type { CryptoPolicy, MCPServer } from "../operator/api/types.generated.ts";
+import type { PodTransport } from "../operator/policy/transport.ts";
+import type { InjectionSettings } from "./injection.ts";
 
 /**
  * What the API server is about to do. The webhook registers CREATE and UPDATE only.
@@ -70,6 +72,10 @@ export interface AdmissionResponse {
   };
   warnings?: string[];
   auditAnnotations?: Record<string, string>;
+  /** A mutation: always `JSONPatch`, with `patch`. */
+  patchType?: "JSONPatch";
+  /** The JSON Patch (RFC 6902) operations, as JSON, base64-encoded. */
+  patch?: string;
 }
 
 /**
@@ -115,6 +121,8 @@ export interface Validation {
   mode?: EnforcementMode;
   /** True when the object breaks a rule but was admitted (`Warn`, `Audit`, or an unchanged update). */
   violation?: boolean;
+  /** How the object (a pod, or the pods of a template) has post-quantum transport, for metrics. */
+  transport?: PodTransport;
 }
 
 /**
@@ -138,13 +146,15 @@ export interface ClusterView {
  * The request a validator is deciding on, and the cluster it decides against.
  *
  * @example
- * const context: ValidationContext = { namespace: "shop", name: "web", kind: "Pod", cluster: view };
+ * const context: ValidationContext = { namespace: "shop", name: "web", kind: "Pod", cluster: view, injection };
  */
 export interface ValidationContext {
   namespace: string | undefined;
   name: string | undefined;
   kind: string;
   cluster: ClusterView;
+  /** How the proxy is injected (its image above all); absent: nothing is, and no sidecar counts. */
+  injection?: InjectionSettings;
 }
 
 /**

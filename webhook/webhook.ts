@@ -1,6 +1,7 @@
 /**
- * The admission webhook, assembled: validators, views over the operator's informer caches, throttled
- * Events, metrics, a certificate source and the HTTPS server. Every replica runs one (admission must not
+ * The admission webhooks, assembled: validators (`/validate`) and the proxy injection (`/mutate`), views
+ * over the operator's informer caches, throttled Events, metrics, a certificate source and the HTTPS
+ * server. Every replica runs one (admission must not
  * wait for a leader election), so this is started beside the informers, not by a controller.
  *
  * @example
@@ -15,6 +16,8 @@ import { admission } from "./admit.ts";
 import { clusterViews, type ViewCaches } from "./cluster-view.ts";
 import { throttledEvents } from "./events.ts";
 import { sharedFreshReads } from "./fresh-reads.ts";
+import type { InjectionSettings } from "./injection.ts";
+import { mutation } from "./mutate.ts";
 import { serveWebhook } from "./server.ts";
 import { DirectoryCertificates } from "../operator/tls/cert-dir.ts";
 import type { Hosts } from "../operator/tls/certs.ts";
@@ -40,6 +43,8 @@ export interface WebhookOptions {
   cachesReady?: () => boolean;
   tlsGroups?: string;
   bodyLimitBytes?: number;
+  /** How the proxy is injected (`/mutate`) and recognised (`/validate`); absent: neither happens. */
+  injection?: InjectionSettings;
 }
 
 /**
@@ -64,20 +69,27 @@ export interface RunningWebhook {
 export async function startWebhook(options: WebhookOptions): Promise<RunningWebhook> {
   const log = options.log.child({ component: "webhook" });
   const views = clusterViews(options.caches, options.kc);
+  // Fresh reads are shared per namespace and bounded, so reviews cannot flood the API server.
+  const shared = { ...views, fresh: sharedFreshReads((namespace) => views.fresh(namespace)) };
   const handle = admission({
     validators: VALIDATORS,
-    // Reads before a denial are shared per namespace and bounded, so reviews cannot flood the API server.
-    views: { ...views, fresh: sharedFreshReads((namespace) => views.fresh(namespace)) },
+    views: shared,
+    injection: options.injection,
     events: options.events && throttledEvents(options.events),
     metrics: options.metrics,
     log,
   });
+  const { injection } = options;
+  const mutate = injection
+    ? mutation({ views: shared, settings: injection, metrics: options.metrics, log })
+    : undefined;
   const ready = () =>
     (options.cachesReady?.() ?? true) && options.certificates.current() !== undefined;
   const server = await serveWebhook({
     host: options.address.host,
     port: options.address.port,
     handle,
+    mutate,
     certificates: options.certificates,
     log,
     ready,
@@ -102,7 +114,8 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
  * Where the certificate comes from, as configured.
  *
  * @example
- * certificateSource({ mode: "self-managed", kc, namespace, secretName, webhookConfiguration, service: "latticeguard-webhook", log });
+ * certificateSource({ mode: "self-managed", kc, namespace, secretName, webhookConfiguration,
+ *   mutatingWebhookConfiguration, service: "latticeguard-webhook", log });
  */
 export function certificateSource(
   options:
@@ -113,6 +126,7 @@ export function certificateSource(
         namespace: string;
         secretName: string;
         webhookConfiguration: string | undefined;
+        mutatingWebhookConfiguration?: string;
         service: string;
         log: Logger;
       },

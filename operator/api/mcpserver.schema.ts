@@ -196,7 +196,22 @@ const status = object("What LatticeGuard observed and did for this server.", {
   ),
   pods: object("The pods this server selects.", {
     selected: integer("Pods the selector matches.", 0, 2 ** 31 - 1),
-    compliant: integer("Of those, pods with post-quantum transport.", 0, 2 ** 31 - 1),
+    compliant: integer(
+      "Of those, pods with post-quantum transport: `proxied` and `claimed` together.",
+      0,
+      2 ** 31 - 1,
+    ),
+    proxied: integer(
+      "Of those, pods whose MCP port LatticeGuard's proxy sidecar serves (its image, allowed groups): checked.",
+      0,
+      2 ** 31 - 1,
+    ),
+    claimed: integer(
+      "Of those, pods without the proxy whose `latticeguard.dev/transport` annotation names an allowed " +
+        "group: the server claims to terminate post-quantum TLS itself, which admission cannot check.",
+      0,
+      2 ** 31 - 1,
+    ),
   }),
 });
 
@@ -218,6 +233,8 @@ export const mcpServer: CustomResource = {
     { name: "Active Key", type: "string", jsonPath: ".status.kem.activeKeyId" },
     { name: "Next Rotation", type: "string", jsonPath: ".status.kem.nextRotationTime" },
     { name: "Pods", type: "integer", jsonPath: ".status.pods.selected", priority: 1 },
+    { name: "Proxied", type: "integer", jsonPath: ".status.pods.proxied", priority: 1 },
+    { name: "Claimed", type: "integer", jsonPath: ".status.pods.claimed", priority: 1 },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 };

@@ -421,9 +421,17 @@ export interface MCPServerStatus {
      */
     selected?: number;
     /**
-     * Of those, pods with post-quantum transport.
+     * Of those, pods with post-quantum transport: `proxied` and `claimed` together.
      */
     compliant?: number;
+    /**
+     * Of those, pods whose MCP port LatticeGuard's proxy sidecar serves (its image, allowed groups): checked.
+     */
+    proxied?: number;
+    /**
+     * Of those, pods without the proxy whose `latticeguard.dev/transport` annotation names an allowed group: the server claims to terminate post-quantum TLS itself, which admission cannot check.
+     */
+    claimed?: number;
   };
 }
 export interface Condition1 {

@@ -24,7 +24,12 @@ describe("parseOperatorFlags", () => {
         certDir: "/etc/latticeguard/webhook-tls",
         service: "latticeguard-webhook",
         configuration: "latticeguard",
+        mutatingConfiguration: "latticeguard",
         secret: "latticeguard-webhook-tls",
+      },
+      proxy: {
+        image: undefined,
+        issuerUrl: "https://latticeguard-issuer.latticeguard-system.svc:8443",
       },
       identity: {
         trustDomain: "cluster.local",
@@ -73,6 +78,7 @@ describe("parseOperatorFlags", () => {
         "--webhook-cert-dir=/certs",
         "--webhook-service=lg-webhook",
         "--webhook-configuration=lg.example.com",
+        "--mutating-webhook-configuration=lg-inject",
         "--webhook-secret=lg-tls",
       ],
       {},
@@ -83,9 +89,23 @@ describe("parseOperatorFlags", () => {
       certDir: "/certs",
       service: "lg-webhook",
       configuration: "lg.example.com",
+      mutatingConfiguration: "lg-inject",
       secret: "lg-tls",
     });
     expect(parseOperatorFlags(["--webhook-bind-address=off"], {}).webhook).toBeUndefined();
+  });
+
+  it("configures the injected proxy, its issuer following the issuer Service and namespace", () => {
+    const image = "registry.example.com/latticeguard@sha256:" + "a".repeat(64);
+    expect(
+      parseOperatorFlags(
+        [`--proxy-image=${image}`, "--proxy-issuer-url=https://issuer.example.com:9443"],
+        {},
+      ).proxy,
+    ).toEqual({ image, issuerUrl: "https://issuer.example.com:9443" });
+    expect(
+      parseOperatorFlags(["--issuer-service=lg-issuer"], { POD_NAMESPACE: "platform" }).proxy,
+    ).toEqual({ image: undefined, issuerUrl: "https://lg-issuer.platform.svc:8443" });
   });
 
   it("takes the namespace from POD_NAMESPACE when the flag is absent", () => {
@@ -177,6 +197,16 @@ describe("parseOperatorFlags", () => {
     [["--webhook-secret=a_b"], "--webhook-secret: must be a Kubernetes object name"],
     [["--webhook-configuration="], "--webhook-configuration: must be a Kubernetes object name"],
     [["--webhook-cert-dir="], "--webhook-cert-dir: must be a directory"],
+    [
+      ["--mutating-webhook-configuration=A"],
+      "--mutating-webhook-configuration: must be a Kubernetes object name",
+    ],
+    [["--proxy-image=latticeguard proxy"], "--proxy-image: must be an image reference"],
+    [["--proxy-image=-x"], "--proxy-image: must be an image reference"],
+    [["--proxy-issuer-url=http://issuer:8443"], "--proxy-issuer-url: must be https://host[:port]"],
+    [["--proxy-issuer-url=https://issuer/v1"], "--proxy-issuer-url: must be https://host[:port]"],
+    [["--proxy-issuer-url=https://issuer/"], "--proxy-issuer-url: must be https://host[:port]"],
+    [["--proxy-issuer-url=issuer:8443"], "--proxy-issuer-url: must be https://host[:port]"],
     [["--trust-domain=Cluster.Local"], "--trust-domain: `trustDomain` must be"],
     [["--trust-anchor-algorithm=Dilithium5"], "--trust-anchor-algorithm: must be one of ML-DSA-44"],
     [["--trust-anchor-lifetime=soon"], "--trust-anchor-lifetime:"],

@@ -39,6 +39,21 @@ export interface OperatorConfig {
   /** The admission webhook; undefined with `--webhook-bind-address=off`. */
   webhook: WebhookConfig | undefined;
   identity: IdentityConfig;
+  proxy: ProxyConfig;
+}
+
+/**
+ * The proxy the mutating webhook injects into MCP server pods.
+ *
+ * @example
+ * const proxy: ProxyConfig = { image: "ghcr.io/latticeguard/latticeguard:0.1.0",
+ *   issuerUrl: "https://latticeguard-issuer.latticeguard-system.svc:8443" };
+ */
+export interface ProxyConfig {
+  /** Its image (`--proxy-image`); undefined: nothing is injected, and no sidecar counts as transport. */
+  image: string | undefined;
+  /** The issuance API it calls for its identity (`--proxy-issuer-url`). */
+  issuerUrl: string;
 }
 
 /**
@@ -88,6 +103,8 @@ export interface WebhookConfig {
   service: string;
   /** The ValidatingWebhookConfiguration whose `caBundle` is kept current (self-managed). */
   configuration: string;
+  /** The MutatingWebhookConfiguration (proxy injection) whose `caBundle` is kept current (self-managed). */
+  mutatingConfiguration: string;
   /** The Secret in the operator's namespace that holds the self-managed certificates. */
   secret: string;
 }
@@ -155,6 +172,10 @@ export const OPERATOR_FLAGS = {
     default: "latticeguard",
     help: "The ValidatingWebhookConfiguration whose caBundle is kept current.",
   },
+  "mutating-webhook-configuration": {
+    default: "latticeguard",
+    help: "The MutatingWebhookConfiguration (proxy injection) whose caBundle is kept current.",
+  },
   "webhook-secret": {
     default: "latticeguard-webhook-tls",
     help: "The Secret in the operator's namespace that holds the self-managed certificates.",
@@ -202,6 +223,14 @@ export const OPERATOR_FLAGS = {
   "trust-bundle-configmap": {
     default: "latticeguard-trust-bundle",
     help: "The trust bundle ConfigMap, in the operator's namespace and every namespace with an MCPServer.",
+  },
+  "proxy-image": {
+    default: "",
+    help: "The image of the proxy injected into MCP server pods (the operator's own image; the chart sets it); empty: nothing is injected.",
+  },
+  "proxy-issuer-url": {
+    default: "",
+    help: "The issuance API the injected proxy calls, https://host[:port]; default https://<--issuer-service>.<namespace>.svc:8443.",
   },
 } as const;
 
@@ -306,6 +335,7 @@ export function parseOperatorFlags(
     }),
     kubeApiTimeoutMs: check("kube-api-timeout", duration),
     webhook: undefined,
+    proxy: { image: undefined, issuerUrl: "" },
     identity: {
       trustDomain: check("trust-domain", (raw) => {
         assertTrustDomain(raw);
@@ -338,6 +368,22 @@ export function parseOperatorFlags(
       },
     },
   };
+  const issuerService = config.identity.issuerService ?? "latticeguard-issuer";
+  config.proxy = {
+    image: check("proxy-image", (raw) => {
+      if (raw === "") return undefined;
+      if (raw.length > 512 || !/^[a-z0-9][\w.\-/:@]*$/.test(raw) || raw.includes("//"))
+        throw new Error(
+          `must be an image reference such as ghcr.io/latticeguard/latticeguard:0.1.0, got "${raw}"`,
+        );
+      return raw;
+    }),
+    issuerUrl: check("proxy-issuer-url", (raw) =>
+      raw === ""
+        ? `https://${issuerService}.${config.namespace ?? "latticeguard-system"}.svc:8443`
+        : issuerUrl(raw),
+    ),
+  };
   const webhook: WebhookConfig = {
     address: webhookAddress ?? { host: "", port: 0 },
     tls: check("webhook-tls", (raw) => {
@@ -355,6 +401,7 @@ export function parseOperatorFlags(
       return raw;
     }),
     configuration: check("webhook-configuration", name),
+    mutatingConfiguration: check("mutating-webhook-configuration", name),
     secret: check("webhook-secret", name),
   };
   if (webhookAddress) config.webhook = webhook;
@@ -381,6 +428,20 @@ export function parseOperatorFlags(
   if (problems.length)
     throw new Error(`latticeguard operator: invalid flags:\n  ${problems.join("\n  ")}`);
   return config;
+}
+
+/** An issuance API base URL: `https://host[:port]`, nothing else. */
+function issuerUrl(raw: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  const bare = url && url.pathname === "/" && !url.search && !url.hash && !url.username;
+  if (!url || url.protocol !== "https:" || !bare || raw.endsWith("/"))
+    throw new Error(`must be https://host[:port], got "${raw}"`);
+  return raw;
 }
 
 /** The `--help` text. */

@@ -85,6 +85,36 @@ describe("evaluatePolicy", () => {
     expect(conflicts).toEqual([]);
   });
 
+  it("counts pods LatticeGuard's proxy serves as compliant, only with the configured image", () => {
+    const IMAGE = "ghcr.io/latticeguard/latticeguard:0.1.0";
+    const proxied = (name: string, image: string): V1Pod => ({
+      metadata: { namespace: "b", name, labels: { app: "s3" } },
+      spec: {
+        containers: [],
+        initContainers: [
+          {
+            name: "latticeguard-proxy",
+            image,
+            restartPolicy: "Always",
+            args: ["proxy", "--groups=X25519MLKEM768"],
+          },
+        ],
+      },
+    });
+    const withProxies = cacheOf([
+      ...pods,
+      proxied("good", IMAGE),
+      proxied("bad", "example.com/x:1"),
+    ]);
+    const p = policy("tier-x", ["ML-KEM-768"], { tier: "x" });
+    const { coverage } = evaluatePolicy(p, [p], {
+      ...cluster,
+      podsIn: (n: string) => withProxies.inNamespace(n),
+      proxyImage: IMAGE,
+    });
+    expect([coverage.pods, coverage.compliantPods]).toEqual([5, 2]);
+  });
+
   it("finds the namespaces where it conflicts with another policy", () => {
     const mine = policy("mine", ["ML-KEM-768"]);
     const theirs = policy("theirs", ["X-Wing"], { tier: "x" });

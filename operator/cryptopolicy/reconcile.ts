@@ -5,8 +5,9 @@
  * - `Conflicting`: in some namespace this policy and others together allow nothing for a list (their
  *   intersection is empty). The condition names the namespaces, the other policies and the fields.
  * - `status.coverage`: namespaces selected, MCPServers in them and how many comply (their
- *   `PolicyCompliant` condition), pods those servers select and how many declare an allowed transport:
- *   the impact preview before switching to `Enforce`.
+ *   `PolicyCompliant` condition), pods those servers select and how many have post-quantum transport
+ *   (LatticeGuard's proxy sidecar, or a claim of an allowed group): the impact preview before switching
+ *   to `Enforce`.
  * - `Ready`: the policy governs some namespace it selects without conflict; a conflict elsewhere shows
  *   in `Conflicting`, not here (report.ts says why).
  * - `status.kem`: the KEMs the policy allows on its own, for `kubectl get`.
@@ -34,7 +35,7 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { resolvePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
-import { hasPostQuantumTransport } from "../policy/transport.ts";
+import { podTransport } from "../policy/transport.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
 import { kemStatus, policyConditions, type NamespaceConflict } from "./report.ts";
 
@@ -44,6 +45,8 @@ export interface CryptoPolicyDeps {
   namespaces: Cache<V1Namespace>;
   servers: NamespacedCache<MCPServer>;
   pods: NamespacedCache<V1Pod>;
+  /** The configured proxy image (`--proxy-image`): a sidecar of another image does not count. */
+  proxyImage?: string;
   writer: Writer;
   events: EventRecorder;
   metrics: Metrics;
@@ -62,6 +65,8 @@ export interface ClusterIndex {
   namespaces: readonly V1Namespace[];
   serversIn(namespace: string): readonly MCPServer[];
   podsIn(namespace: string): readonly V1Pod[];
+  /** The configured proxy image; undefined: no sidecar counts. */
+  proxyImage?: string;
 }
 
 /**
@@ -102,8 +107,8 @@ export function evaluatePolicy(
       }
       const selected = nsPods.filter((p) => selects(server.spec.selector, p.metadata?.labels));
       coverage.pods += selected.length;
-      coverage.compliantPods += selected.filter((p) =>
-        hasPostQuantumTransport(p, resolution.policy),
+      coverage.compliantPods += selected.filter(
+        (p) => podTransport(p, resolution.policy, cluster.proxyImage) !== undefined,
       ).length;
     }
   }
@@ -124,6 +129,7 @@ export function cryptoPolicyReconciler(
       namespaces: deps.namespaces.list(),
       serversIn: (ns) => deps.servers.inNamespace(ns),
       podsIn: (ns) => deps.pods.inNamespace(ns),
+      proxyImage: deps.proxyImage,
     });
     const generation = policy.metadata.generation ?? 0;
     const conditions = policyConditions(

@@ -3,7 +3,8 @@ import type { KemAlgorithm } from "../api/algorithms.ts";
 import type { MCPServerSpec } from "../api/types.generated.ts";
 import { findCondition } from "../kube/conditions.ts";
 import { DEFAULT_POLICY, type PolicyResolution } from "../policy/merge.ts";
-import { chooseAlgorithms, identityCondition, serverConditions } from "./decide.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import { chooseAlgorithms, identityCondition, podCounts, serverConditions } from "./decide.ts";
 
 const spec = (extra: Partial<MCPServerSpec> = {}): MCPServerSpec => ({
   selector: { matchLabels: { app: "mcp" } },
@@ -188,6 +189,60 @@ describe("identityCondition", () => {
       status,
       reason,
       observedGeneration: 2,
+    });
+  });
+});
+
+describe("podCounts", () => {
+  const IMAGE = "ghcr.io/latticeguard/latticeguard:0.1.0";
+  const policy = { keyExchange: ["X25519MLKEM768" as const, "MLKEM1024" as const] };
+  const pod = (
+    name: string,
+    app: string,
+    extra: { transport?: string; proxy?: string; groups?: string } = {},
+  ): V1Pod => ({
+    metadata: {
+      name,
+      labels: { app },
+      annotations: extra.transport ? { "latticeguard.dev/transport": extra.transport } : {},
+    },
+    ...(extra.proxy && {
+      spec: {
+        containers: [],
+        initContainers: [
+          {
+            name: "latticeguard-proxy",
+            image: extra.proxy,
+            restartPolicy: "Always",
+            args: ["proxy", `--groups=${extra.groups ?? "X25519MLKEM768"}`],
+          },
+        ],
+      },
+    }),
+  });
+
+  it("tells the proxied pods from those that only claim post-quantum transport", () => {
+    const pods = [
+      pod("proxied", "weather", { proxy: IMAGE }),
+      pod("proxied-and-claiming", "weather", { proxy: IMAGE, transport: "MLKEM1024" }),
+      pod("claiming", "weather", { transport: "X25519MLKEM768" }),
+      pod("claiming-a-forbidden-group", "weather", { transport: "X25519" }),
+      pod("another-image", "weather", { proxy: "example.com/x:1" }),
+      pod("forbidden-groups", "weather", { proxy: IMAGE, groups: "X25519MLKEM768,X25519" }),
+      pod("bare", "weather"),
+      pod("not-selected", "other", { proxy: IMAGE }),
+    ];
+    expect(podCounts(pods, { matchLabels: { app: "weather" } }, policy, IMAGE)).toEqual({
+      selected: 7,
+      compliant: 3,
+      proxied: 2,
+      claimed: 1,
+    });
+    expect(podCounts(pods, { matchLabels: { app: "weather" } }, policy, undefined)).toEqual({
+      selected: 7,
+      compliant: 2,
+      proxied: 0,
+      claimed: 2,
     });
   });
 });

@@ -14,7 +14,10 @@ import type { KemAlgorithm, SignatureAlgorithm } from "../api/algorithms.ts";
 import type { Condition, MCPServer, MCPServerSpec } from "../api/types.generated.ts";
 import type { ConditionUpdate } from "../kube/conditions.ts";
 import { setConditions } from "../kube/conditions.ts";
-import type { PolicyResolution } from "../policy/merge.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { EffectivePolicy, PolicyResolution } from "../policy/merge.ts";
+import { selects } from "../policy/selector.ts";
+import { podTransport } from "../policy/transport.ts";
 
 /** A reason the server breaks its policy, for `PolicyCompliant=False`. */
 export interface Violation {
@@ -199,4 +202,44 @@ export function identityCondition(
             observedGeneration,
           };
   return setConditions(conditions, [update], new Date(now));
+}
+
+/**
+ * What `status.pods` says: the pods the server selects, and how many have post-quantum transport,
+ * through LatticeGuard's proxy sidecar (`proxied`: checked) or by claiming an allowed group (`claimed`);
+ * `compliant` is both.
+ *
+ * @example
+ * podCounts(pods.inNamespace("shop"), server.spec.selector, policy, proxyImage); // { selected: 3, compliant: 2, proxied: 1, claimed: 1 }
+ */
+export interface PodCounts {
+  selected: number;
+  compliant: number;
+  proxied: number;
+  claimed: number;
+}
+
+/**
+ * Counts `pods` (of the server's namespace) for `status.pods`. `proxyImage` is the configured proxy
+ * image: a sidecar of another image does not count.
+ *
+ * @example
+ * podCounts(pods, { matchLabels: { app: "weather" } }, policy, "ghcr.io/latticeguard/latticeguard:0.1.0");
+ */
+export function podCounts(
+  pods: readonly V1Pod[],
+  selector: MCPServerSpec["selector"],
+  policy: Pick<EffectivePolicy, "keyExchange">,
+  proxyImage: string | undefined,
+): PodCounts {
+  const counts = { selected: 0, compliant: 0, proxied: 0, claimed: 0 };
+  for (const pod of pods) {
+    if (!selects(selector, pod.metadata?.labels)) continue;
+    counts.selected++;
+    const transport = podTransport(pod, policy, proxyImage);
+    if (transport === "sidecar") counts.proxied++;
+    if (transport === "claim") counts.claimed++;
+  }
+  counts.compliant = counts.proxied + counts.claimed;
+  return counts;
 }

@@ -32,11 +32,15 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { formatDuration } from "../policy/duration.ts";
 import { resolvePolicy, type PolicyResolution } from "../policy/merge.ts";
-import { selects } from "../policy/selector.ts";
-import { hasPostQuantumTransport } from "../policy/transport.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
 import { parseKey } from "../runtime/key.ts";
-import { chooseAlgorithms, identityCondition, serverConditions } from "./decide.ts";
+import {
+  chooseAlgorithms,
+  identityCondition,
+  podCounts,
+  serverConditions,
+  type PodCounts,
+} from "./decide.ts";
 import type { KeyMaterial } from "./key-material.ts";
 import {
   KEYRING_ENTRY,
@@ -68,6 +72,8 @@ export interface MCPServerDeps {
   secrets: Cache<V1Secret>;
   configMaps: Cache<V1ConfigMap>;
   pods: NamespacedCache<V1Pod>;
+  /** The configured proxy image (`--proxy-image`): a sidecar of another image does not count. */
+  proxyImage?: string;
   writer: Writer;
   keys: KeyMaterial;
   rekeyLimiter: RekeyLimiter;
@@ -109,18 +115,7 @@ interface Gathered {
   /** What the cache shows of the published `keys.json`: its digest (see published-digest.ts). */
   publishedKeys: string | undefined;
   lockdownRequested: string | undefined;
-  pods: { selected: number; compliant: number };
-}
-
-/** The pods `server` selects, and how many of them declare a transport `policy` allows. */
-function podCounts(deps: MCPServerDeps, server: MCPServer, policy: PolicyResolution["policy"]) {
-  const selected = deps.pods
-    .inNamespace(server.metadata.namespace!)
-    .filter((p) => selects(server.spec.selector, p.metadata?.labels));
-  return {
-    selected: selected.length,
-    compliant: selected.filter((p) => hasPostQuantumTransport(p, policy)).length,
-  };
+  pods: PodCounts;
 }
 
 /** A lockdown value on the server that its keyring Secret has not acted on yet. */
@@ -149,7 +144,12 @@ function gather(deps: MCPServerDeps, server: MCPServer): Gathered {
     keyring,
     publishedKeys: configMap?.data?.[PUBLIC_KEYS_ENTRY],
     lockdownRequested: pendingLockdown(server, secret),
-    pods: podCounts(deps, server, resolution.policy),
+    pods: podCounts(
+      deps.pods.inNamespace(namespace),
+      server.spec.selector,
+      resolution.policy,
+      deps.proxyImage,
+    ),
   };
 }
 

@@ -136,6 +136,12 @@ describe("helm install", () => {
       });
       expect(webhook.failurePolicy).toBe("Fail");
     }
+    const mwc = await admin
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: "latticeguard" });
+    expect(mwc.webhooks?.map((w) => [w.name, w.clientConfig.service?.path])).toEqual([
+      ["inject.latticeguard.dev", "/mutate"],
+    ]);
     const dashboards = await core.listConfigMapForAllNamespaces({
       labelSelector: "grafana_dashboard=1",
     });
@@ -148,11 +154,13 @@ describe("the operator with the chart's ServiceAccount", () => {
     ({ operator, kubeconfig: operatorKubeconfig } = await startChartOperator(admin, cp, NAMESPACE));
   }, 120_000);
 
-  it("keeps the chart's webhook configuration's caBundle current", async () => {
+  it("keeps the caBundle of the chart's webhook configurations current", async () => {
     const api = admin.makeApiClient(AdmissionregistrationV1Api);
     await vi.waitFor(async () => {
       const vwc = await api.readValidatingWebhookConfiguration({ name: "latticeguard" });
-      for (const webhook of vwc.webhooks ?? [])
+      const mwc = await api.readMutatingWebhookConfiguration({ name: "latticeguard" });
+      expect(mwc.webhooks).toHaveLength(1);
+      for (const webhook of [...(vwc.webhooks ?? []), ...(mwc.webhooks ?? [])])
         expect(Buffer.from(webhook.clientConfig.caBundle ?? "", "base64").toString()).toContain(
           "BEGIN CERTIFICATE",
         );
@@ -229,6 +237,52 @@ describe("the operator with the chart's ServiceAccount", () => {
     expect(result.stderr).toContain(
       "metadata.annotations[latticeguard.dev/transport]: must name the TLS 1.3 key-exchange group",
     );
+  });
+
+  it("injects the proxy, from the chart's image, into the pods of an MCPServer that asks for it", async () => {
+    await kubectl(
+      cp.kubeconfigPath,
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "MCPServer",
+        metadata: { name: "proxied", namespace: "mcp-demo" },
+        spec: {
+          selector: { matchLabels: { app: "proxied" } },
+          port: "mcp",
+          proxy: { mode: "Sidecar" },
+        },
+      }),
+    );
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "proxied-0", namespace: "mcp-demo", labels: { app: "proxied" } },
+      spec: {
+        containers: [
+          {
+            name: "mcp",
+            image: "example.com/mcp:1",
+            ports: [{ name: "mcp", containerPort: 8443 }],
+          },
+        ],
+      },
+    };
+    const chartImage = deployment.spec!.template.spec!.containers[0]!.image;
+    // The webhook answers from its caches, which see the new MCPServer within moments.
+    await vi.waitFor(async () => {
+      const out = await kubectl(
+        cp.kubeconfigPath,
+        ["create", "--dry-run=server", "-o", "json", "-f", "-"],
+        JSON.stringify(pod),
+      );
+      const created = JSON.parse(out) as {
+        spec: { initContainers?: { name: string; image: string }[] };
+      };
+      expect(created.spec.initContainers?.map((c) => [c.name, c.image])).toEqual([
+        ["latticeguard-proxy", chartImage],
+      ]);
+    }, poll);
   });
 
   it("issues a workload identity to a pod an MCPServer selects", async () => {

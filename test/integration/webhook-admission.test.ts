@@ -3,7 +3,9 @@
  * webhook on 127.0.0.1 over TLS 1.3 with X25519MLKEM768 only (the test server offers no other group, so
  * every admission below proves the API server negotiated it), trusting the CA that the self-managed TLS
  * generated and patched into the configuration. Three namespaces, one per enforcement mode, each
- * governed by a CryptoPolicy of this run.
+ * governed by a CryptoPolicy of this run. The MCPServers here terminate post-quantum TLS themselves
+ * (`spec.proxy.mode: Disabled`) or are not under `Enforce`, so what is checked is the claim of the
+ * `latticeguard.dev/transport` annotation; webhook-injection.test.ts checks LatticeGuard's proxy.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -30,6 +32,8 @@ import {
 const run = randomBytes(3).toString("hex");
 const poll = { timeout: 30_000, interval: 250 };
 const PQ = { "latticeguard.dev/transport": "X25519MLKEM768" };
+/** A server that terminates post-quantum TLS itself: no proxy is injected, its pods claim a group. */
+const SELF_TERMINATING = { proxy: { mode: "Disabled" } };
 const ns: Record<"Enforce" | "Warn" | "Audit", string> = { Enforce: "", Warn: "", Audit: "" };
 let hook: TestWebhook;
 const kc = kubeConfig();
@@ -123,7 +127,7 @@ describe("Enforce", () => {
     await kubectl(
       kubeconfigPath(),
       ["apply", "-f", "-"],
-      stringify(mcpServer(ns.Enforce, "weather", { app: "weather" })),
+      stringify(mcpServer(ns.Enforce, "weather", { app: "weather" }, undefined, SELF_TERMINATING)),
     );
     const r = await apply(
       deployment(
@@ -143,7 +147,7 @@ describe("Enforce", () => {
   it("admits compliant objects, even an MCPServer and its workloads applied together", async () => {
     const labels = { app: "calendar" };
     const r = await apply(
-      mcpServer(ns.Enforce, "calendar", labels),
+      mcpServer(ns.Enforce, "calendar", labels, undefined, SELF_TERMINATING),
       pod(ns.Enforce, "calendar-0", labels, PQ),
       deployment(ns.Enforce, "calendar", labels, PQ),
       {
@@ -260,7 +264,10 @@ describe("Audit", () => {
         namespace: ns.Audit,
         fieldSelector: "reason=PolicyViolation",
       });
-      event = events.items.find((e) => e.involvedObject.kind === "MCPServer");
+      // The Deployment's pods (and its ReplicaSet) are admitted in Audit mode too: find the Deployment's.
+      event = events.items.find(
+        (e) => e.involvedObject.kind === "MCPServer" && e.message?.includes('Deployment "weather"'),
+      );
       expect(event).toBeDefined();
     }, poll);
     expect(event?.involvedObject.name).toBe("weather");
@@ -270,7 +277,13 @@ describe("Audit", () => {
     expect(await hook.metrics.admissionReviews.get()).toMatchObject({
       values: expect.arrayContaining([
         expect.objectContaining({
-          labels: { resource: "deployments", decision: "admitted_violation", mode: "Audit" },
+          labels: {
+            webhook: "validate",
+            resource: "deployments",
+            decision: "admitted_violation",
+            mode: "Audit",
+            transport: "none",
+          },
         }),
       ]) as unknown,
     });

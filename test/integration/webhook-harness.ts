@@ -1,9 +1,10 @@
 /**
  * What the webhook integration tests share: the webhook started in this process on 127.0.0.1 with its
  * self-managed TLS (a Secret of its own in `latticeguard-system`), informers over the real API server,
- * and a ValidatingWebhookConfiguration that points the API server at it by URL. The configuration is
- * scoped to namespaces (and CryptoPolicies) labelled with this run's id, so no other test file's objects
- * reach it, and is deleted with the Secret after the file.
+ * and a ValidatingWebhookConfiguration and a MutatingWebhookConfiguration (proxy injection) that point the
+ * API server at it by URL, as the chart registers both. The configurations are scoped to namespaces (and
+ * CryptoPolicies) labelled with this run's id, so no other test file's objects reach them, and are deleted
+ * with the Secret after the file.
  *
  * @example
  * const hook = await startTestWebhook({ run: "a1b2c3" });
@@ -19,7 +20,11 @@ import type { CryptoPolicy, MCPServer } from "../../operator/api/types.generated
 import { apiEventRecorder } from "../../operator/events.ts";
 import { createMetrics, type Metrics } from "../../operator/metrics.ts";
 import { Informer } from "../../operator/runtime/informer.ts";
-import { validatingWebhookConfiguration } from "../../webhook/configuration.ts";
+import {
+  mutatingWebhookConfiguration,
+  validatingWebhookConfiguration,
+} from "../../webhook/configuration.ts";
+import type { InjectionSettings } from "../../webhook/injection.ts";
 import {
   SelfManagedCertificates,
   type SelfManagedOptions,
@@ -36,6 +41,18 @@ import { kubeConfig, kubeconfigPath } from "./harness.ts";
 export const RUN_LABEL = "latticeguard.dev/webhook-test";
 
 /**
+ * What the test webhook injects the proxy with (pods are never run here: the image is only compared).
+ *
+ * @example
+ * expect(sidecar.image).toBe(TEST_INJECTION.proxyImage);
+ */
+export const TEST_INJECTION: InjectionSettings = {
+  proxyImage: "ghcr.io/latticeguard/latticeguard:0.1.0",
+  issuerUrl: "https://latticeguard-issuer.latticeguard-system.svc:8443",
+  bundleConfigMap: "latticeguard-trust-bundle",
+};
+
+/**
  * A webhook under test.
  *
  * @example
@@ -43,7 +60,10 @@ export const RUN_LABEL = "latticeguard.dev/webhook-test";
  */
 export interface TestWebhook {
   port: number;
+  /** The name of both configurations. */
   configurationName: string;
+  /** What the proxy is injected with. */
+  injection: InjectionSettings;
   secretName: string;
   certificates: SelfManagedCertificates;
   metrics: Metrics;
@@ -60,11 +80,16 @@ export async function startTestWebhook(options: {
   run: string;
   tlsGroups?: string;
   certificates?: Partial<SelfManagedOptions>;
+  /** Default {@link TEST_INJECTION}. */
+  injection?: InjectionSettings;
+  /** The namespace the configurations exclude as the operator's own; default `latticeguard-system`. */
+  operatorNamespace?: string;
 }): Promise<TestWebhook> {
   const kc = kubeConfig();
   const lines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
   const configurationName = `latticeguard-test-${options.run}`;
+  const injection = options.injection ?? TEST_INJECTION;
   const secretName = `webhook-test-${options.run}`;
   const informers = {
     namespaces: new Informer<V1Namespace>(kc, {
@@ -87,6 +112,7 @@ export async function startTestWebhook(options: {
     namespace: "latticeguard-system",
     secretName,
     webhookConfiguration: configurationName,
+    mutatingWebhookConfiguration: configurationName,
     hosts: { dns: [], ips: ["127.0.0.1"] },
     log,
     ...options.certificates,
@@ -101,25 +127,33 @@ export async function startTestWebhook(options: {
     events: apiEventRecorder(kc, log),
     metrics,
     tlsGroups: options.tlsGroups,
+    injection,
   });
   await certificates.whenReady();
   const admissionApi = kc.makeApiClient(AdmissionregistrationV1Api);
   // Registered without caBundle: the self-managed loop patches it in.
-  const vwc = validatingWebhookConfiguration({
+  const scope = {
     name: configurationName,
-    operatorNamespace: "latticeguard-system",
+    operatorNamespace: options.operatorNamespace ?? "latticeguard-system",
     url: `https://127.0.0.1:${webhook.port}`,
     namespaceSelector: [{ key: RUN_LABEL, operator: "In", values: [options.run] }],
-  });
+  };
+  const vwc = validatingWebhookConfiguration(scope);
   for (const w of vwc.webhooks ?? [])
     if (w.name.startsWith("cryptopolicies."))
       w.objectSelector = { matchLabels: { [RUN_LABEL]: options.run } };
   await admissionApi.createValidatingWebhookConfiguration({ body: vwc });
+  await admissionApi.createMutatingWebhookConfiguration({
+    body: mutatingWebhookConfiguration(scope),
+  });
   await certificates.sync();
 
   afterAll(async () => {
     await admissionApi
       .deleteValidatingWebhookConfiguration({ name: configurationName })
+      .catch(() => undefined);
+    await admissionApi
+      .deleteMutatingWebhookConfiguration({ name: configurationName })
       .catch(() => undefined);
     await webhook.stop();
     await Promise.all(Object.values(informers).map((i) => i.stop()));
@@ -128,7 +162,15 @@ export async function startTestWebhook(options: {
       .deleteNamespacedSecret({ name: secretName, namespace: "latticeguard-system" })
       .catch(() => undefined);
   });
-  return { port: webhook.port, configurationName, secretName, certificates, metrics, log: lines };
+  return {
+    port: webhook.port,
+    configurationName,
+    injection,
+    secretName,
+    certificates,
+    metrics,
+    log: lines,
+  };
 }
 
 /**
@@ -176,8 +218,13 @@ export function deployment(
   annotations: Record<string, string> = {},
 ) {
   const { metadata, spec } = pod(namespace, name, labels, annotations);
+  // No empty annotations: the API server drops an empty map, and `kubectl apply` would then patch it in
+  // again on every apply ("configured" where nothing changes).
   const template = {
-    metadata: { labels: metadata.labels, annotations: metadata.annotations },
+    metadata: {
+      labels: metadata.labels,
+      ...(Object.keys(annotations).length && { annotations: metadata.annotations }),
+    },
     spec,
   };
   return {
@@ -189,16 +236,19 @@ export function deployment(
 }
 
 /**
- * An MCPServer selecting `labels`, optionally narrowing its KEM.
+ * An MCPServer selecting `labels`, optionally narrowing its KEM, with more of its spec in `extra` (its
+ * proxy mode, its clients).
  *
  * @example
  * mcpServer("shop", "weather", { app: "weather" }, "X-Wing");
+ * mcpServer("shop", "weather", { app: "weather" }, undefined, { proxy: { mode: "Sidecar" } });
  */
 export function mcpServer(
   namespace: string,
   name: string,
   labels: Record<string, string>,
   kem?: string,
+  extra: Record<string, unknown> = {},
 ) {
   return {
     apiVersion: `${GROUP}/${VERSION}`,
@@ -208,6 +258,7 @@ export function mcpServer(
       selector: { matchLabels: labels },
       port: "mcp",
       ...(kem && { kem: { algorithm: kem } }),
+      ...extra,
     },
   };
 }

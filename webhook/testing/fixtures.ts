@@ -5,7 +5,7 @@
  * @example
  * const view = staticView({ namespaces: [namespace("shop")], policies: [policy("baseline")], servers: [] });
  */
-import type { V1Container, V1Namespace } from "@kubernetes/client-node";
+import type { V1Container, V1Namespace, V1Volume } from "@kubernetes/client-node";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
 import type { AdmissionRequest, Operation } from "../types.ts";
 
@@ -81,6 +81,7 @@ export function podBody(
     annotations?: Record<string, string>;
     containers?: V1Container[];
     initContainers?: V1Container[];
+    volumes?: V1Volume[];
   } = {},
 ) {
   return {
@@ -88,6 +89,7 @@ export function podBody(
     spec: {
       containers: options.containers ?? [container("server", ["mcp"])],
       ...(options.initContainers && { initContainers: options.initContainers }),
+      ...(options.volumes && { volumes: options.volumes }),
     },
   };
 }

@@ -8,6 +8,7 @@
  */
 import type { CryptoPolicy, MCPServer } from "../../operator/api/types.generated.ts";
 import { staticView } from "../cluster-view.ts";
+import type { InjectionSettings } from "../injection.ts";
 import { POD_TEMPLATE_PATHS } from "../pod-templates.ts";
 import { podTemplateValidator } from "../pod-validator.ts";
 import type { Operation, Validation } from "../types.ts";
@@ -29,6 +30,18 @@ export const WARN = policy("warn", { ...SELECT, enforcement: "Warn" });
 export const AUDIT = policy("audit", { ...SELECT, enforcement: "Audit" });
 
 /**
+ * The injection settings of runs that inject LatticeGuard's proxy (`injection: INJECTION`).
+ *
+ * @example
+ * runPodValidator("Deployment", body, { injection: INJECTION });
+ */
+export const INJECTION: InjectionSettings = {
+  proxyImage: "ghcr.io/latticeguard/latticeguard:0.1.0",
+  issuerUrl: "https://latticeguard-issuer.latticeguard-system.svc:8443",
+  bundleConfigMap: "latticeguard-trust-bundle",
+};
+
+/**
  * Validates a `kind` object (`Pod`, `Deployment`, …) whose pod (template) is `body`.
  *
  * @example
@@ -42,6 +55,7 @@ export function runPodValidator(
     servers?: MCPServer[];
     operation?: Operation;
     old?: ReturnType<typeof podBody>;
+    injection?: InjectionSettings;
   } = {},
 ): Validation {
   const key = Object.keys(POD_TEMPLATE_PATHS).find((k) => k.endsWith(`/${kind}`))!;
@@ -57,6 +71,7 @@ export function runPodValidator(
     name: "web",
     kind,
     cluster: view,
+    ...(setup.injection && { injection: setup.injection }),
   });
 }
 

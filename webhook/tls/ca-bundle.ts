@@ -1,14 +1,21 @@
 /**
- * Keeps the `caBundle` of LatticeGuard's ValidatingWebhookConfiguration equal to the CAs in the webhook's
- * Secret, so the API server trusts the serving certificate. Every webhook in the configuration gets the
- * same bundle. The patch is a JSON patch guarded by the resourceVersion it read (a `test` operation), so
- * it never overwrites a concurrent change; a configuration that does not exist yet (installed later, or
- * not at all in local runs) is not an error: the next sync tries again.
+ * Keeps the `caBundle` of LatticeGuard's webhook configurations (the ValidatingWebhookConfiguration and
+ * the MutatingWebhookConfiguration) equal to the CAs in the webhook's Secret, so the API server trusts the
+ * serving certificate. Every webhook in a configuration gets the same bundle. The patch is a JSON patch
+ * guarded by the resourceVersion it read (a `test` operation), so it never overwrites a concurrent change;
+ * a configuration that does not exist yet (installed later, or not at all in local runs) is not an error:
+ * the next sync tries again.
  *
  * @example
  * await patchCaBundle(kc, "latticeguard", bundlePem); // "Patched" | "Unchanged" | "NotFound"
+ * await patchCaBundle(kc, "latticeguard", bundlePem, "mutating");
  */
-import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  type KubeConfig,
+  type V1MutatingWebhookConfiguration,
+  type V1ValidatingWebhookConfiguration,
+} from "@kubernetes/client-node";
 import { isNotFound } from "../../operator/kube/apply.ts";
 
 /**
@@ -20,21 +27,49 @@ import { isNotFound } from "../../operator/kube/apply.ts";
 export type CaBundleOutcome = "Patched" | "Unchanged" | "NotFound";
 
 /**
- * Sets `caBundle` (PEM, base64-encoded here) on every webhook of configuration `name`.
+ * Which kind of configuration: `validating` or `mutating`.
  *
  * @example
- * await patchCaBundle(kc, "latticeguard", stored.bundle.join(""));
+ * const kind: ConfigurationKind = "mutating";
+ */
+export type ConfigurationKind = "validating" | "mutating";
+
+type Configuration = V1ValidatingWebhookConfiguration | V1MutatingWebhookConfiguration;
+
+function client(kc: KubeConfig, kind: ConfigurationKind) {
+  const api = kc.makeApiClient(AdmissionregistrationV1Api);
+  return kind === "validating"
+    ? {
+        read: (name: string): Promise<Configuration> =>
+          api.readValidatingWebhookConfiguration({ name }),
+        patch: (name: string, body: object[]) =>
+          api.patchValidatingWebhookConfiguration({ name, body }),
+      }
+    : {
+        read: (name: string): Promise<Configuration> =>
+          api.readMutatingWebhookConfiguration({ name }),
+        patch: (name: string, body: object[]) =>
+          api.patchMutatingWebhookConfiguration({ name, body }),
+      };
+}
+
+/**
+ * Sets `caBundle` (PEM, base64-encoded here) on every webhook of the `kind` configuration `name`.
+ *
+ * @example
+ * await patchCaBundle(kc, "latticeguard", stored.bundle.join(""), "validating");
  */
 export async function patchCaBundle(
   kc: KubeConfig,
   name: string,
   bundlePem: string,
+  kind: ConfigurationKind = "validating",
 ): Promise<CaBundleOutcome> {
-  const api = kc.makeApiClient(AdmissionregistrationV1Api);
+  const api = client(kc, kind);
   const caBundle = Buffer.from(bundlePem, "utf8").toString("base64");
-  let current;
+  let current: Configuration;
   try {
-    current = await api.readValidatingWebhookConfiguration({ name });
+    current = await api.read(name);
   } catch (error) {
     if (isNotFound(error)) return "NotFound";
     throw error;
@@ -50,6 +85,6 @@ export async function patchCaBundle(
     path: "/metadata/resourceVersion",
     value: current.metadata?.resourceVersion,
   };
-  await api.patchValidatingWebhookConfiguration({ name, body: [guard, ...ops] });
+  await api.patch(name, [guard, ...ops]);
   return "Patched";
 }

@@ -3,20 +3,20 @@
  * Each sync reads the Secret, asks {@link planCertificates} what to do, writes the result guarded by the
  * resourceVersion it read (create when absent: two replicas starting together both try, one wins with
  * 409 and loads the other's), serves what the Secret holds, and patches the bundle into the
- * ValidatingWebhookConfiguration. Syncs run at the next planned change, and at least every `pollMs` so a
+ * ValidatingWebhookConfiguration and the MutatingWebhookConfiguration. Syncs run at the next planned change, and at least every `pollMs` so a
  * replica picks up what another replica rotated. Errors are logged and retried with backoff; a replica
  * keeps serving its last certificate meanwhile. Private keys never reach a log.
  *
  * @example
  * const certs = new SelfManagedCertificates({ kc, namespace: "latticeguard-system", secretName: "latticeguard-webhook-tls",
- *   webhookConfiguration: "latticeguard", hosts, log });
+ *   webhookConfiguration: "latticeguard", mutatingWebhookConfiguration: "latticeguard", hosts, log });
  * certs.start();
  * await certs.whenReady();
  */
 import { CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import { MANAGED_LABELS, isConflict, isNotFound } from "../../operator/kube/apply.ts";
 import type { Logger } from "../../operator/log.ts";
-import { patchCaBundle } from "./ca-bundle.ts";
+import { patchCaBundle, type ConfigurationKind } from "./ca-bundle.ts";
 import {
   DAY_MS,
   certFacts,
@@ -50,6 +50,8 @@ export interface SelfManagedOptions {
   secretName: string;
   /** The ValidatingWebhookConfiguration whose `caBundle` to keep current; undefined: none. */
   webhookConfiguration: string | undefined;
+  /** The MutatingWebhookConfiguration whose `caBundle` to keep current; undefined: none. */
+  mutatingWebhookConfiguration?: string;
   hosts: Hosts;
   log: Logger;
   /** Default 365 days. */
@@ -111,7 +113,8 @@ export class SelfManagedCertificates implements CertificateSource {
   private failures = 0;
   private running: Promise<void> | undefined;
   private serial: Promise<void> = Promise.resolve();
-  private missing = false;
+  /** The configurations last found missing, by kind and name: said once, not every poll. */
+  private readonly missing = new Set<string>();
 
   constructor(options: SelfManagedOptions) {
     this.options = options;
@@ -208,14 +211,25 @@ export class SelfManagedCertificates implements CertificateSource {
   }
 
   private async patchBundle(stored: StoredCertificates): Promise<void> {
-    const name = this.options.webhookConfiguration;
-    if (!name) return;
-    const outcome = await patchCaBundle(this.options.kc, name, stored.bundle.join(""));
-    // A missing configuration is worth saying once (the webhook is not registered), not every poll.
-    const news = outcome === "Patched" || (outcome === "NotFound") !== this.missing;
-    this.missing = outcome === "NotFound";
-    const level = !news ? "debug" : this.missing ? "warn" : "info";
-    this.options.log[level]({ webhookConfiguration: name, outcome }, "Synced webhook caBundle");
+    const targets: [ConfigurationKind, string | undefined][] = [
+      ["validating", this.options.webhookConfiguration],
+      ["mutating", this.options.mutatingWebhookConfiguration],
+    ];
+    for (const [kind, name] of targets) {
+      if (!name) continue;
+      const outcome = await patchCaBundle(this.options.kc, name, stored.bundle.join(""), kind);
+      // A missing configuration is worth saying once (the webhook is not registered), not every poll.
+      const key = `${kind}/${name}`;
+      const missing = outcome === "NotFound";
+      const news = outcome === "Patched" || missing !== this.missing.has(key);
+      if (missing) this.missing.add(key);
+      else this.missing.delete(key);
+      const level = !news ? "debug" : missing ? "warn" : "info";
+      this.options.log[level](
+        { webhookConfiguration: name, kind, outcome },
+        "Synced webhook caBundle",
+      );
+    }
   }
 
   private async read(): Promise<V1Secret | undefined> {

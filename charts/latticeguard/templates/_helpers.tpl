@@ -111,6 +111,22 @@ namespaceSelector:
 {{- end }}
 {{- end }}
 
+{{/*
+The image of LatticeGuard's proxy (--proxy-image): the operator's own image, which carries
+`latticeguard proxy`, unless proxy.image names another; a repository alone takes the chart's appVersion.
+*/}}
+{{- define "latticeguard.proxyImage" -}}
+{{- with .Values.proxy.image }}
+{{- if not (or .repository .tag .digest) }}
+{{- include "latticeguard.image" $ }}
+{{- else if .digest }}
+{{- printf "%s@%s" (default $.Values.image.repository .repository) .digest }}
+{{- else }}
+{{- printf "%s:%s" (default $.Values.image.repository .repository) (default $.Chart.AppVersion .tag) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* The name of the Lease the replicas elect a leader on (LEASE_NAME in operator/operator.ts). */}}
 {{- define "latticeguard.leaseName" -}}
 latticeguard-operator
