@@ -145,7 +145,8 @@ export const MCP_SERVER_PROSE: KindProse = {
     "Active Key": "The id of the key clients should encapsulate to now.",
     "Next Rotation": "When the next key becomes active.",
     Pods: "How many pods the selector matches.",
-    Proxied: "Of those, pods whose post-quantum transport is LatticeGuard's injected proxy sidecar.",
+    Proxied:
+      "Of those, pods whose post-quantum transport is LatticeGuard's injected proxy sidecar.",
     Claimed:
       "Of those, pods whose post-quantum transport is a claim: a `latticeguard.dev/transport` annotation " +
       "naming an allowed group, on a server that terminates TLS itself.",

@@ -127,6 +127,17 @@ describe("helm template with the defaults", () => {
   });
 });
 
+/** The injected proxy calls the issuer through its Service, on the Service's port. */
+function expectProxyCallsIssuerService(
+  config: ReturnType<typeof parseOperatorFlags>,
+  issuerService: V1Service | undefined,
+): void {
+  const issuerPort = issuerService?.spec?.ports?.[0]?.port ?? 8443;
+  const issuerName = issuerService?.metadata?.name ?? "latticeguard-issuer";
+  expect(config.proxy.issuerUrl).toBe(`https://${issuerName}.${NS}.svc:${issuerPort}`);
+  expect(config.proxy.image).toBeDefined();
+}
+
 describe("the Deployment's flags", () => {
   it.each([
     ["the defaults", []],
@@ -182,12 +193,7 @@ describe("the Deployment's flags", () => {
     expect(config.webhook === undefined).toBe(vwc === undefined);
     expect(config.webhook === undefined).toBe(mwc === undefined);
     expect(service("webhook") === undefined).toBe(vwc === undefined);
-    // The injected proxy calls the issuer through its Service, on the Service's port.
-    const issuerService = service("issuer");
-    const issuerPort = issuerService?.spec?.ports?.[0]?.port ?? 8443;
-    const issuerName = issuerService?.metadata?.name ?? "latticeguard-issuer";
-    expect(config.proxy.issuerUrl).toBe(`https://${issuerName}.${NS}.svc:${issuerPort}`);
-    expect(config.proxy.image).toBeDefined();
+    expectProxyCallsIssuerService(config, service("issuer"));
     if (config.webhook) {
       expect(config.webhook.address.port).toBe(port("https-webhook"));
       expect(config.webhook.configuration).toBe(vwc!.metadata!.name);
