@@ -22,6 +22,7 @@ export type RefusalReason =
   | TokenRefusal
   | "PodGone"
   | "PodNotSelected"
+  | "ClientNotAllowed"
   | "AlgorithmNotAllowed"
   | "MalformedCSR"
   | "BodyTooLarge"
@@ -46,6 +47,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   NotBoundToPod: 403,
   PodGone: 403,
   PodNotSelected: 403,
+  ClientNotAllowed: 403,
   AlgorithmNotAllowed: 403,
   MalformedCSR: 400,
   BodyTooLarge: 413,
