@@ -91,7 +91,7 @@ export interface MtlsAnswer {
 export function mtlsRequest(
   port: number,
   options: {
-    identity?: TestWorkload;
+    identity?: Pick<TestWorkload, "certificate" | "keyPem">;
     ca: string;
     groups?: string;
     path?: string;

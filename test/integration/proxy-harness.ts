@@ -15,7 +15,9 @@ import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { pino } from "pino";
 import { afterAll, vi } from "vitest";
+import { keepIdentity, type KeptIdentity } from "../../operator/agent/keeper.ts";
 import { API_VERSION, GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
 import type { StoredAnchor } from "../../operator/identity/anchor/material.ts";
@@ -247,4 +249,33 @@ export function anchors(op: ProxyOperator): Promise<StoredAnchor[]> {
  */
 export function identityFile(files: PodFiles, name: "cert.pem" | "key.pem" | "bundle.pem") {
   return readFile(join(files.identityDir, name), "utf8");
+}
+
+/**
+ * The pod's identity, obtained once from the operator's issuance API with the keeper the agent and the
+ * proxy run (60 s at most), for a test client that speaks TLS itself.
+ *
+ * @example
+ * const { certificate, keyPem } = await obtainIdentity(op, files);
+ */
+export async function obtainIdentity(op: ProxyOperator, files: PodFiles): Promise<KeptIdentity> {
+  const stop = new AbortController();
+  const timeout = setTimeout(() => stop.abort(), 60_000);
+  let identity: KeptIdentity | undefined;
+  await keepIdentity({
+    issuer: new URL(op.issuerUrl),
+    tokenFile: files.tokenFile,
+    bundleFile: files.bundleFile,
+    outDir: files.identityDir,
+    algorithm: "ML-DSA-65",
+    signal: stop.signal,
+    log: pino({ level: "silent" }),
+    onWritten: (written) => {
+      identity = written;
+      stop.abort();
+    },
+  });
+  clearTimeout(timeout);
+  if (!identity) throw new Error(`pod ${files.pod} obtained no identity within 60 s`);
+  return identity;
 }
