@@ -34,21 +34,28 @@ export async function proxyCommand(argv: readonly string[]): Promise<number> {
   if (config.check) return (await identityInPlace(config.identityDir, new Date())) ? 0 : 1;
   logger.level = config.logLevel;
   const log = logger.child({ component: "proxy" });
-  let failed: unknown;
   const stop = new Promise<void>((resolve) => {
-    process.once("SIGTERM", () => resolve());
-    process.once("SIGINT", () => resolve());
+    const onSignal = () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      resolve();
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   });
   const proxy = await startProxy(config, { log });
-  const crashed = proxy.listening.then(
-    () => new Promise<never>(() => undefined),
+  let failure: unknown;
+  const failed = proxy.listening.then(
+    () => new Promise<never>(() => undefined), // listening: only a signal ends it
     (error: unknown) => {
-      failed = error;
+      failure = error ?? new Error("the proxy failed to start");
     },
   );
-  await Promise.race([stop, crashed]);
-  if (failed) log.fatal({ err: failed }, "Failed to start proxy");
+  await Promise.race([stop, failed]);
+  // Decided before stopping: a stop before the first identity ends `listening` too, and is no failure.
+  const crashed = failure !== undefined;
+  if (crashed) log.fatal({ err: failure }, "Failed to start proxy");
   else log.info("Received shutdown signal");
   await proxy.stop();
-  return failed ? 1 : 0;
+  return crashed ? 1 : 0;
 }

@@ -146,10 +146,11 @@ export async function startInbound(options: InboundOptions): Promise<RunningInbo
     const socket = req.socket as TLSSocket;
     const verdict = verdictOf(socket);
     if (verdict.refusal) {
-      const { reason, status } = verdict.refusal;
+      const { reason, status, message } = verdict.refusal;
       metrics.refused.inc({ reason });
       metrics.requests.inc({ code: String(status) });
-      log.info({ reason, remoteAddress: socket.remoteAddress }, "Refused client");
+      // The message names the caller's SPIFFE ID and the check it failed; never key material.
+      log.info({ reason, message, remoteAddress: socket.remoteAddress }, "Refused client");
       answerRefusal(res, verdict.refusal);
       return;
     }

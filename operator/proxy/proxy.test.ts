@@ -12,7 +12,7 @@ import { HOUR_MS, testAnchor, type TestAnchor } from "../crypto/testdata/identit
 import { proxyCommand } from "./command.ts";
 import { parseProxyFlags } from "./flags.ts";
 import { startProxy } from "./proxy.ts";
-import { metricValue, silent } from "./testing.ts";
+import { metricValue, plainServer, silent } from "./testing.ts";
 
 const SPIFFE = "spiffe://cluster.local/ns/mcp/sa/search";
 let anchor: TestAnchor;
@@ -26,22 +26,27 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+/** An issuer that certifies the CSR's key as the server workload, for an hour. */
+async function issueFor(request: IdentityRequest): Promise<IssuerAnswer> {
+  const now = Date.now();
+  const certificate = await issueCertificate({
+    issuer: anchor,
+    subjectKey: await verifyCsr(request.csr),
+    spiffeId: SPIFFE,
+    dnsNames: ["search.mcp.svc"],
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + HOUR_MS),
+  });
+  return { certificate, bundle: anchor.certificate, spiffeId: SPIFFE, notAfter: "" };
+}
+
 describe("startProxy", () => {
   it("is ready once it holds an identity and listens, and writes the identity for the probe", async () => {
     let release!: () => void;
     const issuerAnswers = new Promise<void>((resolve) => (release = resolve));
-    const issue = async (request: IdentityRequest): Promise<IssuerAnswer> => {
+    const issue = async (request: IdentityRequest) => {
       await issuerAnswers;
-      const now = Date.now();
-      const certificate = await issueCertificate({
-        issuer: anchor,
-        subjectKey: await verifyCsr(request.csr),
-        spiffeId: SPIFFE,
-        dnsNames: ["search.mcp.svc"],
-        notBefore: new Date(now - 60_000),
-        notAfter: new Date(now + HOUR_MS),
-      });
-      return { certificate, bundle: anchor.certificate, spiffeId: SPIFFE, notAfter: "" };
+      return issueFor(request);
     };
     const identityDir = join(dir, "identity");
     const config = parseProxyFlags([
@@ -81,6 +86,29 @@ describe("startProxy", () => {
     await expect(fetch(`http://127.0.0.1:${proxy.metricsPort}/healthz`)).rejects.toThrow();
   });
 
+  it("fails to listen, loudly, on a port something else holds", async () => {
+    // As an MCP server bound to 0.0.0.0 on the MCP port would hold the pod IP's.
+    const taken = await plainServer(() => undefined);
+    const config = parseProxyFlags([
+      "--issuer=https://issuer.invalid",
+      `--token-file=${join(dir, "token")}`,
+      `--bundle-file=${join(dir, "bundle.pem")}`,
+      `--identity-dir=${join(dir, "bind")}`,
+      `--listen=127.0.0.1:${taken.port}`,
+      "--upstream=127.0.0.1:1",
+      "--mcpserver=mcp/search",
+      "--metrics-address=off",
+    ]);
+    const proxy = await startProxy(config, { log: silent, keeper: { request: issueFor } });
+    try {
+      await expect(proxy.listening).rejects.toThrow(/EADDRINUSE/);
+      expect(proxy.ready()).toBe(false);
+    } finally {
+      await proxy.stop();
+      taken.server.close();
+    }
+  });
+
   it("stops cleanly before it ever obtained an identity", async () => {
     const config = parseProxyFlags([
       "--issuer=https://issuer.invalid",
@@ -99,6 +127,28 @@ describe("startProxy", () => {
 });
 
 describe("proxyCommand", () => {
+  it("exits 0 on SIGTERM, even before it obtained an identity", async () => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      const code = proxyCommand([
+        "--issuer=https://issuer.invalid",
+        `--token-file=${join(dir, "missing-token")}`,
+        `--bundle-file=${join(dir, "bundle.pem")}`,
+        `--identity-dir=${join(dir, "never")}`,
+        "--listen=127.0.0.1:0",
+        "--upstream=127.0.0.1:1",
+        "--mcpserver=mcp/search",
+        "--metrics-address=off",
+        "--log-level=error",
+      ]);
+      await vi.waitFor(() => expect(process.listenerCount("SIGTERM")).toBeGreaterThan(0));
+      process.emit("SIGTERM");
+      expect(await code).toBe(0);
+    } finally {
+      out.mockRestore();
+    }
+  });
+
   it.each([
     [["--help"], 0],
     [["--listen=nowhere"], 2],
