@@ -50,6 +50,11 @@ export async function startProxyOperator(extraArgs: string[] = []): Promise<Prox
   const { namespace } = await testNamespace("px-op");
   const operator = await startOperatorProcess({ namespace, extraArgs });
   afterAll(() => operator.stop());
+  // Ready: caches synced and the issuance API serving, so the proxies' first requests are answered.
+  await vi.waitFor(async () => {
+    const ready = await fetch(`http://127.0.0.1:${operator.port}/readyz`);
+    if (ready.status !== 200) throw new Error("the operator is not ready yet");
+  }, poll);
   const started = operator.logs.find((l) => l.msg === "Started operator")!;
   return { operator, namespace, issuerUrl: `https://127.0.0.1:${started.issuerPort as number}` };
 }
