@@ -16,6 +16,7 @@ import { createIssuerMetrics } from "../operator/identity/issuer/metrics.ts";
 import { REFUSAL_STATUS } from "../operator/identity/issuer/refusals.ts";
 import { logger } from "../operator/log.ts";
 import { createMetrics } from "../operator/metrics.ts";
+import { createProxyMetrics } from "../operator/proxy/metrics.ts";
 import { repoRoot } from "./tools.ts";
 
 const read = (path: string) => readFileSync(join(repoRoot, path), "utf8");
@@ -47,12 +48,22 @@ function unusedKubeConfig(): KubeConfig {
   return kc;
 }
 
-/** LatticeGuard's own metrics (`processMetrics`: prom-client's default set too). */
+/** LatticeGuard's own metrics (`processMetrics`: prom-client's default set too), the proxy's included. */
 async function latticeguardMetrics(processMetrics: boolean): Promise<Registered[]> {
   const { registry } = createMetrics({ processMetrics });
   createIssuerMetrics(registry);
   apiEventRecorder(unusedKubeConfig(), logger, { registry });
-  return registered(registry);
+  // The proxy's registry labels every series with these three (default labels) before its own.
+  const fixed = ["namespace", "mcpserver", "direction"];
+  const proxy = createProxyMetrics(
+    { namespace: "mcp", mcpserver: "search", direction: "inbound" },
+    { processMetrics },
+  );
+  const proxied = (await registered(proxy.registry)).map((m) => ({
+    ...m,
+    labels: [...fixed, ...m.labels],
+  }));
+  return [...(await registered(registry)), ...proxied];
 }
 
 /** Every `name: "latticeguard_…"` in the program's sources: metrics registered anywhere. */

@@ -177,6 +177,22 @@ describe("runAgent", () => {
     await vi.waitFor(() => expect(requests.map((r) => r.token)).toEqual(["tok-3"]));
   });
 
+  it("hands the written key to onWritten, and keeps renewing when onWritten throws", async () => {
+    const keys: string[] = [];
+    start({
+      onWritten: (identity) => {
+        keys.push(identity.keyPem);
+        throw new Error("the caller failed to use it");
+      },
+    });
+    await vi.waitFor(() => expect(keys).toHaveLength(1));
+    expect(keys[0]).toBe(await readFile(join(dir, "key.pem"), "utf8"));
+    await sleeping();
+    await clock.advance(2 * HOUR);
+    await vi.waitFor(() => expect(keys).toHaveLength(2));
+    expect(keys[1]).not.toBe(keys[0]);
+  });
+
   it("stops when the signal aborts, while sleeping", async () => {
     start({});
     await sleeping();

@@ -6,31 +6,13 @@
  * @example
  * process.exitCode = await agentCommand(["--issuer=https://127.0.0.1:8443", "--out-dir=/tmp/id"]);
  */
-import { X509Certificate } from "node:crypto";
-import { access, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { logger } from "../log.ts";
 import { runAgent } from "./agent.ts";
-import { IDENTITY_FILES } from "./files.ts";
+import { identityInPlace } from "./files.ts";
 import { agentHelp, parseAgentFlags } from "./flags.ts";
 
-/**
- * Whether `outDir` holds a key and a certificate valid at `now`.
- *
- * @example
- * await identityInPlace("/var/run/latticeguard.dev/identity", new Date()); // true once written
- */
-export async function identityInPlace(outDir: string, now: Date): Promise<boolean> {
-  try {
-    await access(join(outDir, IDENTITY_FILES.key));
-    const certificate = new X509Certificate(
-      await readFile(join(outDir, IDENTITY_FILES.certificate)),
-    );
-    return certificate.validFromDate <= now && now < certificate.validToDate;
-  } catch {
-    return false;
-  }
-}
+// The startup probe lives with the files it reads (the proxy's probe is the same); exported here as before.
+export { identityInPlace };
 
 /**
  * Runs the command with `argv` (the arguments after `agent`); resolves with the exit code.

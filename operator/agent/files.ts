@@ -9,8 +9,8 @@
  * @example
  * await writeIdentityFiles("/var/run/latticeguard.dev/identity", { bundle, keyPem, certificate });
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { randomBytes, X509Certificate } from "node:crypto";
+import { access, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -69,4 +69,23 @@ export async function writeIdentityFiles(
   await writeAtomically(dir, IDENTITY_FILES.bundle, identity.bundle, 0o644);
   await writeAtomically(dir, IDENTITY_FILES.key, identity.keyPem, 0o600);
   await writeAtomically(dir, IDENTITY_FILES.certificate, identity.certificate, 0o644);
+}
+
+/**
+ * Whether `outDir` holds a key and a certificate valid at `now`: the startup probe of the agent and the
+ * proxy (`--check`), so the workload starts only once its identity is in place.
+ *
+ * @example
+ * await identityInPlace("/var/run/latticeguard.dev/identity", new Date()); // true once written
+ */
+export async function identityInPlace(outDir: string, now: Date): Promise<boolean> {
+  try {
+    await access(join(outDir, IDENTITY_FILES.key));
+    const certificate = new X509Certificate(
+      await readFile(join(outDir, IDENTITY_FILES.certificate)),
+    );
+    return certificate.validFromDate <= now && now < certificate.validToDate;
+  } catch {
+    return false;
+  }
 }

@@ -60,9 +60,22 @@ export const AGENT_FLAGS = {
 } as const;
 
 type FlagName = keyof typeof AGENT_FLAGS;
-const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
 
-function issuerUrl(raw: string): URL {
+/**
+ * The accepted `--log-level` values (pino's levels).
+ *
+ * @example
+ * LOG_LEVELS.includes("debug"); // true
+ */
+export const LOG_LEVELS: readonly string[] = ["trace", "debug", "info", "warn", "error", "fatal"];
+
+/**
+ * Reads `--issuer`: an https:// base URL, or an Error saying what is wrong (the caller names the flag).
+ *
+ * @example
+ * issuerUrl("https://latticeguard-issuer.latticeguard-system.svc:8443").port; // "8443"
+ */
+export function issuerUrl(raw: string): URL {
   if (!raw)
     throw new Error(
       "is required, such as https://latticeguard-issuer.latticeguard-system.svc:8443",
@@ -85,10 +98,16 @@ function issuerUrl(raw: string): URL {
   return url;
 }
 
-const path = (raw: string) => {
+/**
+ * Reads a path flag: it must be absolute, or an Error says so (the caller names the flag).
+ *
+ * @example
+ * absolutePath("/var/run/latticeguard.dev/identity"); // the same path
+ */
+export function absolutePath(raw: string): string {
   if (!raw.startsWith("/")) throw new Error(`must be an absolute path, got "${raw}"`);
   return raw;
-};
+}
 
 /**
  * Parses and checks the flags; throws one Error listing every problem, each naming its flag.
@@ -123,9 +142,9 @@ export function parseAgentFlags(argv: readonly string[]): AgentConfig {
   const config: AgentConfig = {
     // A probe needs only --out-dir; the issuer is not contacted.
     issuer: check ? new URL("https://unused.invalid") : parse("issuer", issuerUrl),
-    tokenFile: parse("token-file", path),
-    bundleFile: parse("bundle-file", path),
-    outDir: parse("out-dir", path),
+    tokenFile: parse("token-file", absolutePath),
+    bundleFile: parse("bundle-file", absolutePath),
+    outDir: parse("out-dir", absolutePath),
     algorithm: parse("algorithm", (raw) => {
       if (!(SIGNATURE_ALGORITHMS as readonly string[]).includes(raw))
         throw new Error(`must be one of ${SIGNATURE_ALGORITHMS.join(", ")}, got "${raw}"`);

@@ -138,6 +138,7 @@ export async function createWorkload(
     name: string;
     serviceAccount: string;
     labels: Record<string, string>;
+    annotations?: Record<string, string>;
     nodeName?: string;
   },
 ): Promise<V1Pod> {
@@ -152,7 +153,7 @@ export async function createWorkload(
   const pod = await core.createNamespacedPod({
     namespace,
     body: {
-      metadata: { name: options.name, labels: options.labels },
+      metadata: { name: options.name, labels: options.labels, annotations: options.annotations },
       spec: {
         serviceAccountName: options.serviceAccount,
         ...(options.nodeName && { nodeName: options.nodeName }),

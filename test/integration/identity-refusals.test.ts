@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { AuthenticationV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { SignatureAlgorithm } from "../../operator/api/algorithms.ts";
+import { CONNECT_ANNOTATION } from "../../operator/api/annotations.ts";
 import { createCsr, nativeSignature, verifyCertificate } from "../../operator/crypto/index.ts";
 import { WEBCRYPTO, x509 } from "../../operator/crypto/x509-lib.ts";
 import {
@@ -66,6 +67,7 @@ beforeAll(async () => {
   issuer = await startTestIssuer({ authority });
   await createPolicy(issuer, `identity-refusals-${run}`, { [LABEL]: run }, ["ML-DSA-87"], ns);
   await createMcpServer(issuer, ns, "api", { app: "api" });
+  await createMcpServer(issuer, ns, "closed", { app: "closed" }, { clients: [] });
   const pods: Record<string, V1Pod> = {};
   for (const [name, labels, nodeName] of [
     ["api-0", { app: "api" }, undefined],
@@ -74,6 +76,18 @@ beforeAll(async () => {
     ["leaving", { app: "api" }, "ghost-node"],
   ] as const)
     pods[name] = await createWorkload(ns, { name, serviceAccount: "worker", labels, nodeName });
+  // Client pods: no MCPServer selects them; their connect annotation names the MCPServers they call.
+  for (const [name, connect] of [
+    ["caller", "api"],
+    ["outsider", "closed"],
+    ["lost", `${ns}/missing`],
+  ] as const)
+    pods[name] = await createWorkload(ns, {
+      name,
+      serviceAccount: "worker",
+      labels: { app: "client" },
+      annotations: { [CONNECT_ANNOTATION]: connect },
+    });
   tokens.good = await podToken(ns, "worker", pods["api-0"]);
   tokens.otherAudience = await podToken(
     ns,
@@ -85,6 +99,8 @@ beforeAll(async () => {
   tokens.stray = await podToken(ns, "worker", pods.stray);
   tokens.doomed = await podToken(ns, "worker", pods.doomed);
   tokens.leaving = await podToken(ns, "worker", pods.leaving);
+  for (const name of ["caller", "outsider", "lost"])
+    tokens[name] = await podToken(ns, "worker", pods[name]);
   const good = tokens.good;
   tokens.forged = `${good.slice(0, -4)}${good.endsWith("AAAA") ? "BBBB" : "AAAA"}`;
   // A pod without a node is deleted at once; one bound to a node stays, terminating, for its kubelet.
@@ -136,6 +152,24 @@ describe("the positive control", () => {
   });
 });
 
+describe("a client pod", () => {
+  it("gets a client identity (its SPIFFE ID, no DNS names) when the MCPServer it connects to admits it", async () => {
+    const r = await post({ token: tokens.caller, body: csrs["ML-DSA-87"] });
+    expect(r.status).toBe(200);
+    const verified = await verifyCertificate(
+      (r.json as { certificate: string }).certificate,
+      authority.bundle(),
+    );
+    expect(verified.spiffeId).toBe(`spiffe://cluster.local/ns/${ns}/sa/worker`);
+    expect(verified.dnsNames).toEqual([]);
+    // Counted, but not reported as the MCPServer's own identity (its status is the server pods').
+    expect(
+      await counter(issuer, "latticeguard_identities_issued_total", { mcpserver: `${ns}/api` }),
+    ).toBe(1);
+    expect(issuer.issued.filter((i) => i.mcpserver.includes("/"))).toEqual([]);
+  });
+});
+
 type Request = { token?: string; authorization?: string; body?: string };
 const cases: [string, number, string, () => Request | Promise<Request>][] = [
   ["no Authorization header", 401, "MissingToken", () => ({ body: csrs["ML-DSA-87"] })],
@@ -180,6 +214,18 @@ const cases: [string, number, string, () => Request | Promise<Request>][] = [
     403,
     "PodNotSelected",
     () => ({ token: tokens.stray, body: csrs["ML-DSA-87"] }),
+  ],
+  [
+    "a client pod whose connect annotation names an MCPServer that does not admit it",
+    403,
+    "ClientNotAllowed",
+    () => ({ token: tokens.outsider, body: csrs["ML-DSA-87"] }),
+  ],
+  [
+    "a client pod whose connect annotation names no MCPServer that exists",
+    403,
+    "PodNotSelected",
+    () => ({ token: tokens.lost, body: csrs["ML-DSA-87"] }),
   ],
   [
     "a CSR whose signature does not match its key",
@@ -308,8 +354,9 @@ describe("refusals", () => {
   });
 
   it("issued nothing for any refusal", async () => {
-    // The positive control, the deleted pod before its deletion, and the NoSigner recovery.
-    expect(await counter(issuer, "latticeguard_identities_issued_total", {})).toBe(3);
+    // The positive control, the client pod, the deleted pod before its deletion, and the NoSigner
+    // recovery; the client's is not reported for the MCPServer's status.
+    expect(await counter(issuer, "latticeguard_identities_issued_total", {})).toBe(4);
     expect(issuer.issued).toHaveLength(3);
   });
 });

@@ -8,6 +8,8 @@ import {
   allowedAlgorithms,
   checkAlgorithm,
   checkPod,
+  connectingServer,
+  connectTargets,
   identityPlan,
   selectingServer,
 } from "./decide.ts";
@@ -63,6 +65,89 @@ describe("selectingServer", () => {
   });
 });
 
+describe("connectTargets", () => {
+  const connecting = (value: string) => pod({ annotations: { "latticeguard.dev/connect": value } });
+  it.each<[string, string[]]>([
+    ["search", ["mcp/search"]],
+    ["tools/planner", ["tools/planner"]],
+    [" search , tools/planner,, ", ["mcp/search", "tools/planner"]],
+    ["", []],
+  ])("reads %j", (value, expected) => {
+    expect(connectTargets(connecting(value))).toEqual(expected);
+  });
+
+  it("reads nothing from a pod without the annotation", () => {
+    expect(connectTargets(pod())).toEqual([]);
+  });
+});
+
+describe("connectingServer", () => {
+  // The caller: service account "search" in namespace "mcp" (spiffe://cluster.local/ns/mcp/sa/search).
+  const client = (value?: string) =>
+    pod({
+      labels: { app: "client" },
+      ...(value && { annotations: { "latticeguard.dev/connect": value } }),
+    });
+  const servers = [
+    mcpServer("mcp", "local", { app: "local" }), // no spec.clients: its own namespace
+    mcpServer("tools", "open", { app: "open" }, { clients: [{ namespace: "mcp" }] }),
+    mcpServer("tools", "closed", { app: "closed" }, { clients: [] }),
+    mcpServer(
+      "tools",
+      "other-sa",
+      { app: "x" },
+      { clients: [{ namespace: "mcp", serviceAccount: "planner" }] },
+    ),
+    mcpServer(
+      "tools",
+      "by-id",
+      { app: "y" },
+      {
+        clients: [{ spiffeId: "spiffe://cluster.local/ns/mcp/sa/search" }],
+      },
+    ),
+  ];
+  const decide = (value?: string) =>
+    connectingServer(caller, client(value), servers, "cluster.local");
+  const name = (result: ReturnType<typeof decide>) =>
+    "reason" in result ? result.reason : `${result.metadata.namespace}/${result.metadata.name}`;
+
+  it.each<[string | undefined, string]>([
+    ["local", "mcp/local"],
+    ["tools/open", "tools/open"],
+    ["tools/by-id", "tools/by-id"],
+    ["tools/closed, tools/open", "tools/open"],
+    ["tools/open, local", "tools/open"],
+    ["tools/closed", "ClientNotAllowed"],
+    ["tools/other-sa", "ClientNotAllowed"],
+    ["open", "PodNotSelected"], // a name alone is in the pod's own namespace, where there is none
+    ["tools/missing", "PodNotSelected"],
+    [undefined, "PodNotSelected"],
+  ])("connect %j → %s", (value, expected) => {
+    expect(name(decide(value))).toBe(expected);
+  });
+
+  it("names the MCPServers that do not admit the caller", () => {
+    expect(decide("tools/closed, tools/missing, tools/other-sa")).toEqual({
+      reason: "ClientNotAllowed",
+      message:
+        'spiffe://cluster.local/ns/mcp/sa/search may not call MCPServer "tools/closed", "tools/other-sa": its spec.clients does not admit it',
+    });
+  });
+
+  it("keeps the refusal it always gave a pod without the annotation", () => {
+    expect(decide()).toEqual({
+      reason: "PodNotSelected",
+      message: 'no MCPServer in namespace "mcp" selects pod "search-0"',
+    });
+  });
+
+  it("matches an exact SPIFFE ID rule against the caller's ID in the issuer's trust domain", () => {
+    const elsewhere = connectingServer(caller, client("tools/by-id"), servers, "other.example");
+    expect("reason" in elsewhere && elsewhere.reason).toBe("ClientNotAllowed");
+  });
+});
+
 describe("allowedAlgorithms and checkAlgorithm", () => {
   const server = mcpServer("mcp", "search", { app: "search" });
   const baseline = resolvePolicy([policy("baseline")], {}); // ML-DSA-65, ML-DSA-87
@@ -90,6 +175,13 @@ describe("allowedAlgorithms and checkAlgorithm", () => {
     ["nothing under a conflict over identity algorithms", server, conflict, []],
   ])("%s", (_name, s, resolution, expected) => {
     expect(allowedAlgorithms(s, resolution)).toEqual(expected);
+  });
+
+  it("lets a client hold any algorithm its own policy allows, whatever the server narrows to", () => {
+    expect(allowedAlgorithms(withIdentity(server, "ML-DSA-87"), baseline, "client")).toEqual([
+      "ML-DSA-65",
+      "ML-DSA-87",
+    ]);
   });
 
   it("refuses an algorithm outside the allowed ones, naming them", () => {
@@ -135,6 +227,13 @@ describe("identityPlan", () => {
       dnsNames: ["search", "search.mcp", "search.mcp.svc", "search.mcp.svc.cluster.local"],
       notBefore: new Date("2030-01-01T11:59:00Z"),
       notAfter: new Date("2030-01-01T12:30:00Z"),
+    });
+  });
+
+  it("gives a client identity no DNS names", () => {
+    expect(plan({ role: "client" })).toMatchObject({
+      spiffeId: "spiffe://example.org/ns/mcp/sa/search",
+      dnsNames: [],
     });
   });
 

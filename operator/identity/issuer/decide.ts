@@ -5,7 +5,11 @@
  *
  * - The pod must still exist with the token's UID, not be terminating, and run as the token's service
  *   account (the API server already refuses to bind a token to a pod of another account; checked again).
- * - An MCPServer in its namespace must select it; with several, the first by name speaks for it.
+ * - An MCPServer in its namespace must select it; with several, the first by name speaks for it. A pod
+ *   no MCPServer selects may still get a client identity (SPIFFE ID only, no DNS names) when its
+ *   `latticeguard.dev/connect` annotation names an MCPServer whose `spec.clients` admit its SPIFFE ID;
+ *   the first admitting one in the annotation's order speaks for it. It then holds any algorithm its own
+ *   namespace's policy allows (the server's narrowing is the server's own), for that policy's TTL.
  * - The CSR's algorithm must be allowed: the server's `spec.identity.algorithm` when the policy allows it,
  *   otherwise any of the policy's (the policy wins, as in mcpserver/decide.ts, which reports the server
  *   non-compliant). A conflict that leaves no identity algorithm allows nothing.
@@ -19,8 +23,10 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { SignatureAlgorithm } from "../../api/algorithms.ts";
+import { CONNECT_ANNOTATION } from "../../api/annotations.ts";
 import type { MCPServer } from "../../api/types.generated.ts";
 import { workloadSpiffeId } from "../../crypto/index.ts";
+import { clientAllowed, clientRules } from "../../policy/clients.ts";
 import type { EffectivePolicy, PolicyResolution } from "../../policy/merge.ts";
 import { selects } from "../../policy/selector.ts";
 import { refuse, type Refusal } from "./refusals.ts";
@@ -75,7 +81,59 @@ export function selectingServer(pod: V1Pod, servers: readonly MCPServer[]): MCPS
 }
 
 /**
- * The signature algorithms a workload of `server` may hold under `resolution`.
+ * The MCPServers a pod's `latticeguard.dev/connect` annotation names, in its order: each entry
+ * `<name>` (in the pod's namespace) or `<namespace>/<name>`; blank entries are skipped.
+ *
+ * @example
+ * connectTargets(pod); // ["agents/planner-tools", "mcp/search"] for "planner-tools, mcp/search" in namespace agents
+ */
+export function connectTargets(pod: V1Pod): string[] {
+  const value = pod.metadata?.annotations?.[CONNECT_ANNOTATION] ?? "";
+  return value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => (entry.includes("/") ? entry : `${pod.metadata?.namespace}/${entry}`));
+}
+
+/**
+ * For `caller`'s pod, which no MCPServer selects: the first MCPServer its `latticeguard.dev/connect`
+ * annotation names that admits the caller's SPIFFE ID; else `ClientNotAllowed` naming the servers that
+ * exist but do not admit it, or `PodNotSelected` when it names none that exists.
+ *
+ * @example
+ * connectingServer(caller, pod, servers.list(), "cluster.local"); // the MCPServer "mcp/search"
+ */
+export function connectingServer(
+  caller: TokenPod,
+  pod: V1Pod,
+  servers: readonly MCPServer[],
+  trustDomain: string,
+): MCPServer | Refusal {
+  const { namespace, serviceAccount } = caller;
+  const spiffeId = workloadSpiffeId({ trustDomain, namespace, serviceAccount });
+  const key = (s: MCPServer) => `${s.metadata.namespace}/${s.metadata.name}`;
+  const byKey = new Map(servers.map((s) => [key(s), s]));
+  const named = connectTargets(pod).flatMap((target) => byKey.get(target) ?? []);
+  const admitting = named.find((s) => clientAllowed(clientRules(s), spiffeId, trustDomain));
+  if (admitting) return admitting;
+  const who = `pod "${namespace}/${caller.name}"`;
+  if (named.length > 0)
+    return refuse(
+      "ClientNotAllowed",
+      `${spiffeId} may not call MCPServer ${named.map((s) => `"${key(s)}"`).join(", ")}: its spec.clients does not admit it`,
+    );
+  return refuse(
+    "PodNotSelected",
+    connectTargets(pod).length > 0
+      ? `no MCPServer selects ${who}, and no MCPServer its ${CONNECT_ANNOTATION} annotation names exists`
+      : `no MCPServer in namespace "${namespace}" selects pod "${caller.name}"`,
+  );
+}
+
+/**
+ * The signature algorithms a workload of `server` may hold under `resolution`; a client of `server`
+ * (`role: "client"`) any its own policy allows.
  *
  * @example
  * allowedAlgorithms(server, resolution); // ["ML-DSA-65", "ML-DSA-87"]
@@ -83,9 +141,10 @@ export function selectingServer(pod: V1Pod, servers: readonly MCPServer[]): MCPS
 export function allowedAlgorithms(
   server: MCPServer,
   resolution: PolicyResolution,
+  role: "server" | "client" = "server",
 ): SignatureAlgorithm[] {
   const { identityAlgorithms } = resolution.policy;
-  const wanted = server.spec.identity?.algorithm;
+  const wanted = role === "server" ? server.spec.identity?.algorithm : undefined;
   return wanted && identityAlgorithms.includes(wanted) ? [wanted] : [...identityAlgorithms];
 }
 
@@ -126,8 +185,8 @@ export interface IdentityPlan {
 }
 
 /**
- * The certificate for `caller`, a workload of `server`, or `NoSigner` when the signer's validity leaves
- * no time to issue in.
+ * The certificate for `caller`, a workload of `server` (or, `role: "client"`, a client of it: no DNS
+ * names), or `NoSigner` when the signer's validity leaves no time to issue in.
  *
  * @example
  * identityPlan({ caller, server, policy, trustDomain: "cluster.local", clusterDomain: "cluster.local", now, signer });
@@ -138,6 +197,8 @@ export function identityPlan(input: {
   policy: EffectivePolicy;
   trustDomain: string;
   clusterDomain: string;
+  /** Default `server`. */
+  role?: "server" | "client";
   /** The longest identity issued, whatever the policy says; it bounds the trust anchor's overlap. */
   maxTtlMs?: number;
   now: Date;
@@ -157,12 +218,15 @@ export function identityPlan(input: {
       namespace: ns,
       serviceAccount: caller.serviceAccount,
     }),
-    dnsNames: [
-      service,
-      `${service}.${ns}`,
-      `${service}.${ns}.svc`,
-      `${service}.${ns}.svc.${input.clusterDomain}`,
-    ],
+    dnsNames:
+      input.role === "client"
+        ? []
+        : [
+            service,
+            `${service}.${ns}`,
+            `${service}.${ns}.svc`,
+            `${service}.${ns}.svc.${input.clusterDomain}`,
+          ],
     notBefore: new Date(notBefore),
     notAfter: new Date(notAfter),
   };

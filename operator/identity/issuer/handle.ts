@@ -3,8 +3,9 @@
  *
  *   a bearer token shaped like a JWT → the CSR verifies (proof of possession) → TokenReview (audience) →
  *   a watched namespace → the pod, read from the API server → same UID, not terminating, same service
- *   account → an MCPServer selects it (cache) → the namespace's effective policy (cache) → the CSR's
- *   algorithm is allowed → a signer → the certificate.
+ *   account → an MCPServer selects it, or one its connect annotation names admits it as a client (cache)
+ *   → the namespace's effective policy (cache) → the CSR's algorithm is allowed → a signer → the
+ *   certificate.
  *
  * The checks a request can fail on its own (the token's shape, the CSR) come first, so a malformed request
  * never costs the API server a TokenReview or a pod read. A namespace-scoped install refuses a caller
@@ -31,6 +32,7 @@ import {
   allowedAlgorithms,
   checkAlgorithm,
   checkPod,
+  connectingServer,
   identityPlan,
   selectingServer,
 } from "./decide.ts";
@@ -89,14 +91,17 @@ export interface IdentityAnswer {
 }
 
 /**
- * What was issued, for metrics, logs and the MCPServer status (`onIssued`).
+ * What was issued, for metrics, logs and the MCPServer status (`onIssued`, server identities only).
  *
  * @example
  * const { namespace, mcpserver, algorithm, notAfter }: IssuedIdentity = outcome.issued;
  */
 export interface IssuedIdentity {
   namespace: string;
+  /** The MCPServer's name (in `namespace`); for a client identity, `<namespace>/<name>` of the one it calls. */
   mcpserver: string;
+  /** A server's pod, or a client of the MCPServer (no DNS names). */
+  role: "server" | "client";
   algorithm: SignatureAlgorithm;
   notAfter: Date;
   pod: string;
@@ -220,18 +225,16 @@ async function authorizeAndIssue(
   const namespace = deps.caches.namespaces.get(caller.namespace);
   if (!namespace)
     return refused(refuse("Unavailable", "the issuer has not seen this namespace yet; try again"));
-  const server = selectingServer(pod, deps.caches.servers.list());
-  if (!server)
-    return refused(
-      refuse(
-        "PodNotSelected",
-        `no MCPServer in namespace "${caller.namespace}" selects pod "${caller.name}"`,
-      ),
-    );
+  const servers = deps.caches.servers.list();
+  const selecting = selectingServer(pod, servers);
+  // Not a server's pod: a client of the MCPServer its connect annotation names, if that one admits it.
+  const role = selecting ? "server" : "client";
+  const server = selecting ?? connectingServer(caller, pod, servers, deps.trustDomain);
+  if ("reason" in server) return refused(server);
   const resolution = resolvePolicy(deps.caches.policies.list(), namespace.metadata?.labels);
   const wrongAlgorithm = checkAlgorithm(
     csr.algorithm,
-    allowedAlgorithms(server, resolution),
+    allowedAlgorithms(server, resolution, role),
     resolution,
   );
   if (wrongAlgorithm) return refused(wrongAlgorithm);
@@ -244,6 +247,7 @@ async function authorizeAndIssue(
     policy: resolution.policy,
     trustDomain: deps.trustDomain,
     clusterDomain: deps.clusterDomain,
+    role,
     ...(deps.maxTtlMs !== undefined && { maxTtlMs: deps.maxTtlMs }),
     now: deps.now(),
     signer: validityOf(signer),
@@ -259,7 +263,11 @@ async function authorizeAndIssue(
     answer: { certificate, bundle, spiffeId: plan.spiffeId, notAfter: plan.notAfter.toISOString() },
     issued: {
       namespace: caller.namespace,
-      mcpserver: server.metadata.name!,
+      mcpserver:
+        role === "server"
+          ? server.metadata.name!
+          : `${server.metadata.namespace}/${server.metadata.name}`,
+      role,
       algorithm: csr.algorithm,
       notAfter: plan.notAfter,
       pod: caller.name,

@@ -158,14 +158,16 @@ const SHED: ReadonlySet<RefusalReason> = new Set(["RateLimited", "Overloaded"]);
 function observer(options: IssuerOptions, metrics: IssuerMetrics, log: Logger) {
   return (outcome: IssuanceOutcome, seconds: number): void => {
     if (outcome.ok) {
-      const { namespace, mcpserver, algorithm, notAfter, pod, serviceAccount, spiffeId } =
+      const { namespace, mcpserver, role, algorithm, notAfter, pod, serviceAccount, spiffeId } =
         outcome.issued;
       metrics.issued.inc({ namespace, mcpserver, algorithm });
       metrics.duration.observe({ result: "issued" }, seconds);
       log.info(
-        { namespace, pod, serviceAccount, mcpserver, algorithm, spiffeId, notAfter, seconds },
+        { namespace, pod, serviceAccount, mcpserver, role, algorithm, spiffeId, notAfter, seconds },
         "Issued workload identity",
       );
+      // A client identity says nothing about the MCPServer's own pods: its status is not touched.
+      if (role === "client") return;
       try {
         options.onIssued?.({ namespace, mcpserver, algorithm, notAfter });
       } catch (error) {

@@ -23,6 +23,7 @@ export type RefusalReason =
   | "PodGone"
   | "NamespaceNotWatched"
   | "PodNotSelected"
+  | "ClientNotAllowed"
   | "AlgorithmNotAllowed"
   | "MalformedCSR"
   | "BodyTooLarge"
@@ -48,6 +49,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   PodGone: 403,
   NamespaceNotWatched: 403,
   PodNotSelected: 403,
+  ClientNotAllowed: 403,
   AlgorithmNotAllowed: 403,
   MalformedCSR: 400,
   BodyTooLarge: 413,

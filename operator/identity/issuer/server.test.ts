@@ -23,6 +23,7 @@ const ISSUED: IssuanceOutcome = {
   issued: {
     namespace: "a",
     mcpserver: "m",
+    role: "server",
     algorithm: "ML-DSA-65",
     notAfter: new Date(),
     pod: "p",
