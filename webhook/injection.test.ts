@@ -287,7 +287,13 @@ describe("the sidecar", () => {
         "--allow=spiffe:spiffe://other.example/ns/x/sa/y",
       ],
     ],
-    ["allows nobody with an empty spec.clients", { clients: [] }, [AUDIT], []],
+    ["allows nobody with an empty spec.clients", { clients: [] }, [AUDIT], ["--allow=none"]],
+    [
+      "allows the MCPServer's own namespace without spec.clients",
+      {},
+      [AUDIT],
+      [`--allow=namespace:${NS}`],
+    ],
     [
       "offers only the groups the policy allows, and its identity algorithm",
       {},

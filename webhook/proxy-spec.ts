@@ -14,8 +14,22 @@ import type { V1Container, V1Volume } from "@kubernetes/client-node";
 import type { SignatureAlgorithm } from "../operator/api/algorithms.ts";
 import { PROXY_CONTAINER } from "../operator/api/annotations.ts";
 import type { MCPServer } from "../operator/api/types.generated.ts";
-import { clientRules, formatClientRule } from "../operator/policy/clients.ts";
+import { ALLOW_NONE } from "../operator/proxy/flags.ts";
+import { clientRules, formatClientRule, type ClientRule } from "../operator/policy/clients.ts";
 import type { EffectivePolicy } from "../operator/policy/merge.ts";
+
+/**
+ * The proxy's `--allow` flags for `rules`; no rule (`spec.clients: []`) is `--allow=none`, since no flag at
+ * all would mean the MCPServer's own namespace.
+ *
+ * @example
+ * allowArgs([]); // ["--allow=none"]
+ */
+export function allowArgs(rules: readonly ClientRule[]): string[] {
+  return rules.length === 0
+    ? [`--allow=${ALLOW_NONE}`]
+    : rules.map((r) => `--allow=${formatClientRule(r)}`);
+}
 
 /**
  * The proxy's metrics port, on every address of the pod.
@@ -99,7 +113,7 @@ export function proxySidecar(spec: SidecarSpec): V1Container {
       `--issuer=${spec.issuerUrl}`,
       `--groups=${policy.keyExchange.join(",")}`,
       `--algorithm=${identityAlgorithm(server, policy)}`,
-      ...clientRules(server).map((r) => `--allow=${formatClientRule(r)}`),
+      ...allowArgs(clientRules(server)),
     ],
     env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }],
     ports: [{ name: PROXY_METRICS_PORT_NAME, containerPort: PROXY_METRICS_PORT }],

@@ -40,6 +40,11 @@ describe("parseProxyFlags", () => {
     });
   });
 
+  it("admits nobody with --allow=none (an MCPServer's spec.clients: [])", () => {
+    const config = parseProxyFlags([...INBOUND, "--allow=none"]);
+    expect(config.mode === "inbound" && config.allow).toEqual([]);
+  });
+
   it("takes every inbound flag, --allow repeated", () => {
     const config = parseProxyFlags([
       ...INBOUND,
@@ -114,6 +119,7 @@ describe("parseProxyFlags", () => {
     [[...INBOUND, "--groups="], "--groups: must list post-quantum"],
     [[...INBOUND, "--groups=MLKEM1024,MLKEM1024"], "--groups: lists a group twice"],
     [[...INBOUND, "--allow=agents"], '`--allow` "agents": must be namespace:<ns>'],
+    [[...INBOUND, "--allow=none", "--allow=namespace:mcp"], "`--allow` none must be the only"],
     [[...INBOUND, "--algorithm=ML-DSA-99"], "--algorithm: must be one of ML-DSA-44"],
     [[...INBOUND, "--metrics-address=:15090"], "--metrics-address: must be host:port"],
     [[...INBOUND, "--identity-dir=id"], "--identity-dir: must be an absolute path"],

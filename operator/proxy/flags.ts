@@ -108,7 +108,7 @@ export const PROXY_FLAGS = {
   },
   allow: {
     default: "",
-    help: "Inbound, repeatable: who may call, namespace:<ns>, serviceaccount:<ns>/<name> or spiffe:<id> (default namespace:<the MCPServer's namespace>).",
+    help: "Inbound, repeatable: who may call, namespace:<ns>, serviceaccount:<ns>/<name> or spiffe:<id>; none (alone): nobody (default namespace:<the MCPServer's namespace>).",
   },
   connect: { default: "", help: "Outbound mode: <namespace>/<name> of the MCPServer to reach." },
   "server-name": {
@@ -273,7 +273,10 @@ export function parseProxyFlags(argv: readonly string[]): ProxyConfig {
   const server = parse("mcpserver", (raw) => serverRef(required("mcp/search")(raw)));
   const rules = (values.allow as string[] | undefined) ?? [];
   const allow: ClientRule[] = [];
-  for (const rule of rules) {
+  // `none` is an MCPServer's `spec.clients: []`: nobody may call. Alone, or it would mean two things.
+  if (rules.includes(ALLOW_NONE) && rules.length > 1)
+    problems.push(`\`--allow\` ${ALLOW_NONE} must be the only --allow`);
+  for (const rule of rules.filter((r) => r !== ALLOW_NONE)) {
     try {
       allow.push(parseClientRule(rule, "--allow"));
     } catch (error) {
@@ -284,6 +287,15 @@ export function parseProxyFlags(argv: readonly string[]): ProxyConfig {
   if (rules.length === 0) allow.push({ kind: "Namespace", namespace: server.namespace });
   return { mode: "inbound", ...common, listen, upstream, server, allow };
 }
+
+/**
+ * The `--allow` value that admits nobody: what the webhook writes for an MCPServer with `spec.clients: []`
+ * (no `--allow` at all means the MCPServer's own namespace).
+ *
+ * @example
+ * parseProxyFlags([...inbound, `--allow=${ALLOW_NONE}`]).allow; // []
+ */
+export const ALLOW_NONE = "none";
 
 /**
  * The `--help` text.
