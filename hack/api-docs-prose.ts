@@ -170,7 +170,7 @@ export const MCP_SERVER_PROSE: KindProse = {
       ],
     ) +
     "\n\nThe trust bundle ConfigMap (`latticeguard-trust-bundle` by default, key `bundle.pem`) is copied " +
-    "into every namespace that has an MCPServer.",
+    "into every namespace that has an MCPServer or a client pod (`latticeguard.dev/connect`).",
   conditions:
     markdownTable(
       ["Type", "Status", "Reason", "Meaning"],

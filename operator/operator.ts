@@ -248,7 +248,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const trust = trustControllers({
     identity: config.identity,
     namespace: config.namespace,
-    informers: { namespaces, servers, secrets, configMaps },
+    informers: { namespaces, servers, secrets, configMaps, pods },
     writer,
     remove: apiConfigMapRemover(kc),
     events,

@@ -222,7 +222,7 @@ export const OPERATOR_FLAGS = {
   },
   "trust-bundle-configmap": {
     default: "latticeguard-trust-bundle",
-    help: "The trust bundle ConfigMap, in the operator's namespace and every namespace with an MCPServer.",
+    help: "The trust bundle ConfigMap, in the operator's namespace and every namespace with an MCPServer or a client pod.",
   },
   "proxy-image": {
     default: "",

@@ -190,6 +190,33 @@ describe("the trust anchor with production lifetimes", () => {
     expect(await readConfigMap(opNamespace)).toBeDefined();
   });
 
+  it("copies the bundle where a client pod names an MCPServer to connect to, and only while it does", async () => {
+    expect(await readConfigMap(appNamespace)).toBeUndefined();
+    await vi.waitFor(
+      () => core.readNamespacedServiceAccount({ name: "default", namespace: appNamespace }),
+      poll,
+    );
+    const client = {
+      metadata: { name: "planner", annotations: { "latticeguard.dev/connect": "mcp/search" } },
+      spec: { containers: [{ name: "agent", image: "example.com/agent:1" }] },
+    };
+    await core.createNamespacedPod({ namespace: appNamespace, body: client });
+    const copy = await vi.waitFor(async () => {
+      const cm = await readConfigMap(appNamespace);
+      if (!cm) throw new Error("no copy for the client pod yet");
+      return cm;
+    }, poll);
+    expect(copy.data?.[BUNDLE_ENTRY]).toBe(await bundleOf(opNamespace));
+    await core.deleteNamespacedPod({
+      name: "planner",
+      namespace: appNamespace,
+      gracePeriodSeconds: 0,
+    });
+    await vi.waitFor(async () => {
+      if (await readConfigMap(appNamespace)) throw new Error("copy still there");
+    }, poll);
+  });
+
   it("restores the label of an anchor Secret someone removed it from, and keeps its anchors", async () => {
     const before = await anchorsOf("latticeguard-trust-anchor");
     await core.patchNamespacedSecret({

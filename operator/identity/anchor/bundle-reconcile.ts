@@ -1,7 +1,8 @@
 /**
  * The trust bundle copier (leader only), keyed by namespace: copies the source bundle ConfigMap from the
- * operator's namespace into every namespace that has an MCPServer, where workload pods mount it, and
- * removes the copy from a namespace that no longer has one. gather reads the caches, `decideCopy` decides,
+ * operator's namespace into every namespace that has an MCPServer or a client pod (one whose
+ * `latticeguard.dev/connect` names an MCPServer), where workload pods mount it, and removes the copy from
+ * a namespace that no longer has either. gather reads the caches, `decideCopy` decides,
  * and act writes only when the copy's content differs (server-side apply) or deletes it, guarded by the
  * resourceVersion it was read at. A copy is recognised by its labels; nothing else is ever deleted.
  *
@@ -9,7 +10,8 @@
  * const reconcile = bundleCopyReconciler(deps);
  * await reconcile("mcp-demo");
  */
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Pod } from "@kubernetes/client-node";
+import { CONNECT_ANNOTATION } from "../../api/annotations.ts";
 import type { MCPServer } from "../../api/types.generated.ts";
 import { MANAGED_LABELS, isConflict, isNotFound, type Writer } from "../../kube/apply.ts";
 import type { Cache, NamespacedCache } from "../../kube/cache.ts";
@@ -61,6 +63,8 @@ export interface BundleCopyDeps {
   namespace: string;
   bundleName: string;
   servers: NamespacedCache<MCPServer>;
+  /** Pods whose `latticeguard.dev/connect` names an MCPServer are clients: they need the bundle too. */
+  pods?: NamespacedCache<V1Pod>;
   configMaps: Cache<V1ConfigMap>;
   writer: Writer;
   remove: ConfigMapRemover;
@@ -81,9 +85,13 @@ const isBundle = (cm: V1ConfigMap) =>
 export function bundleCopyReconciler(deps: BundleCopyDeps): (namespace: string) => Promise<void> {
   return async (namespace) => {
     if (namespace === deps.namespace) return;
-    const hasServers = deps.servers
-      .inNamespace(namespace)
-      .some((s) => !s.metadata.deletionTimestamp);
+    const live = (o: { metadata?: { deletionTimestamp?: unknown } }) =>
+      !o.metadata?.deletionTimestamp;
+    const hasServers =
+      deps.servers.inNamespace(namespace).some(live) ||
+      (deps.pods?.inNamespace(namespace) ?? []).some(
+        (p) => live(p) && p.metadata?.annotations?.[CONNECT_ANNOTATION] !== undefined,
+      );
     const source = deps.configMaps.get(`${deps.namespace}/${deps.bundleName}`);
     const found = deps.configMaps.get(`${namespace}/${deps.bundleName}`);
     const copy = found && isBundle(found) ? found : undefined;

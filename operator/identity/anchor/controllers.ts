@@ -12,7 +12,7 @@
  * const controllers = trustControllers({ identity, namespace, informers, writer, remove, … });
  * for (const c of controllers) c.start();
  */
-import type { V1ConfigMap, V1Namespace, V1Secret } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Namespace, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MCPServer } from "../../api/types.generated.ts";
 import type { IdentityConfig } from "../../cli/flags.ts";
 import type { EventRecorder } from "../../events.ts";
@@ -42,6 +42,8 @@ export interface TrustControllerOptions {
     servers: Informed<MCPServer>;
     secrets: Informed<V1Secret>;
     configMaps: Informed<V1ConfigMap>;
+    /** Client pods (`latticeguard.dev/connect`) need the bundle too; optional for tests of servers alone. */
+    pods?: Informed<V1Pod>;
   };
   writer: Writer;
   remove: ConfigMapRemover;
@@ -61,7 +63,7 @@ export interface TrustControllerOptions {
  */
 export function trustControllers(options: TrustControllerOptions): Controller[] {
   const { identity, namespace, informers, leader } = options;
-  const { namespaces, servers, secrets, configMaps } = informers;
+  const { namespaces, servers, secrets, configMaps, pods } = informers;
   const anchorKey = `${namespace}/${identity.anchorSecret}`;
   const sourceKey = `${namespace}/${identity.bundleConfigMap}`;
   const only = (wanted: string) => (key: string) => (key === wanted ? [anchorKey] : []);
@@ -98,6 +100,7 @@ export function trustControllers(options: TrustControllerOptions): Controller[] 
       namespace,
       bundleName: identity.bundleConfigMap,
       servers,
+      pods,
       configMaps,
       writer: options.writer,
       remove: options.remove,
@@ -105,13 +108,14 @@ export function trustControllers(options: TrustControllerOptions): Controller[] 
     }),
   })
     .watch(namespaces)
-    .watch(servers, (key) => [namespaceOf(key)])
-    .watch(configMaps, (key) => {
-      if (key === sourceKey) {
-        const copies = configMaps.keys().filter((k) => k.endsWith(`/${identity.bundleConfigMap}`));
-        return new Set([...servers.keys(), ...copies].map(namespaceOf));
-      }
-      return key.endsWith(`/${identity.bundleConfigMap}`) ? [namespaceOf(key)] : [];
-    });
+    .watch(servers, (key) => [namespaceOf(key)]);
+  if (pods) bundle.watch(pods, (key) => [namespaceOf(key)]);
+  bundle.watch(configMaps, (key) => {
+    if (key === sourceKey) {
+      const copies = configMaps.keys().filter((k) => k.endsWith(`/${identity.bundleConfigMap}`));
+      return new Set([...servers.keys(), ...copies].map(namespaceOf));
+    }
+    return key.endsWith(`/${identity.bundleConfigMap}`) ? [namespaceOf(key)] : [];
+  });
   return [anchor, bundle];
 }
