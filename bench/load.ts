@@ -7,7 +7,7 @@
  *   (closed loop): the throughput a server sustains, and its latency when saturated.
  * - `rate`: a fixed rate, open loop: `rate` requests per second to each target, evenly spaced and
  *   interleaved between the targets (A B B A A B …), whatever the servers do, on a pool of `connections`
- *   keep-alive TLS 1.3 X25519MLKEM768 connections per target. A response time runs from the moment the
+ *   keep-alive connections per target (TLS 1.3 X25519MLKEM768 for `https:` targets, plain for `http:`). A response time runs from the moment the
  *   request was due, so a request that waited for a free connection, or for a late timer, counts its
  *   wait; and a stall of the machine hits every target alike.
  * - `autocannon-rate`: autocannon's `overallRate`, one instance per target at once. autocannon limits each
@@ -24,6 +24,7 @@
  * );
  */
 import { fork } from "node:child_process";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent, request } from "node:https";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -41,6 +42,8 @@ export interface LoadJob {
   shape: "max" | "rate" | "autocannon-rate";
   /** Requests per second per target, for the `rate` shapes. */
   rate?: number;
+  /** Further request headers (`content-type` is always `application/json`). */
+  headers?: Record<string, string>;
 }
 
 /** What it measured at one target: every response time (ms) and counts. */
@@ -80,7 +83,7 @@ async function autocannonAt(job: LoadJob, url: string, duration: number): Promis
       {
         url,
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...job.headers },
         body: job.body,
         connections: job.connections,
         duration,
@@ -134,13 +137,22 @@ class Windows {
   }
 }
 
-/** One POST on `agent`; resolves with its status code (0 for a failed request). */
-function post(url: string, agent: Agent, body: Buffer): Promise<number> {
+/**
+ * One POST on `agent` (plain HTTP for an `http:` URL, else TLS); resolves with its status code (0 for a
+ * failed request).
+ */
+function post(
+  url: string,
+  agent: Agent | HttpAgent,
+  body: Buffer,
+  headers: Record<string, string> = {},
+): Promise<number> {
   return new Promise((resolve) => {
-    const req = request(url, {
+    const send = url.startsWith("http:") ? httpRequest : request;
+    const req = send(url, {
       method: "POST",
       agent,
-      headers: { "content-type": "application/json", "content-length": body.length },
+      headers: { "content-type": "application/json", ...headers, "content-length": body.length },
     });
     req.once("response", (res) => {
       res.resume();
@@ -158,7 +170,7 @@ function post(url: string, agent: Agent, body: Buffer): Promise<number> {
  */
 async function paced(
   job: LoadJob,
-  agents: Agent[],
+  agents: (Agent | HttpAgent)[],
   seconds: number,
   record?: (target: number, ms: number, status: number, due: number) => void,
 ): Promise<number> {
@@ -175,7 +187,7 @@ async function paced(
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     maxLag = Math.max(maxLag, performance.now() - due);
-    const sent = post(job.targets[target]!, agents[target]!, body);
+    const sent = post(job.targets[target]!, agents[target]!, body, job.headers);
     inflight.push(sent.then((status) => record?.(target, performance.now() - due, status, due)));
   }
   await Promise.all(inflight);
@@ -183,15 +195,16 @@ async function paced(
 }
 
 async function pacedLoad(job: LoadJob, measured: () => void): Promise<LoadResult> {
-  const agents = job.targets.map(
-    () =>
-      new Agent({
-        keepAlive: true,
-        maxSockets: job.connections,
-        rejectUnauthorized: false,
-        minVersion: "TLSv1.3",
-        ecdhCurve: "X25519MLKEM768",
-      }),
+  const agents = job.targets.map((url) =>
+    url.startsWith("http:")
+      ? new HttpAgent({ keepAlive: true, maxSockets: job.connections })
+      : new Agent({
+          keepAlive: true,
+          maxSockets: job.connections,
+          rejectUnauthorized: false,
+          minVersion: "TLSv1.3",
+          ecdhCurve: "X25519MLKEM768",
+        }),
   );
   try {
     await paced(job, agents, 1);
