@@ -92,7 +92,7 @@ describe("a CryptoPolicy's status", () => {
       expect(p.status?.observedGeneration).toBe(p.metadata.generation);
     }, poll);
     const alpha = await readServer("alpha");
-    expect(alpha.status?.pods).toEqual({ selected: 2, compliant: 1 });
+    expect(alpha.status?.pods).toEqual({ selected: 2, compliant: 1, proxied: 0, claimed: 1 });
     expect(alpha.status?.kem?.algorithm).toBe("ML-KEM-1024");
     expect(alpha.status?.effectivePolicy?.policies).toEqual([names.strict]);
   });
