@@ -8,6 +8,12 @@
  * Before signing, the issuer's certificate is checked like any other (an ML-DSA CA) and must belong to the
  * issuer's key; the leaf must fit inside the issuer's validity and trust domain.
  *
+ * What depends only on the issuer (its parsed and checked certificate, its signing key, the authority key
+ * identifier) is worked out once per issuer certificate and key, not per leaf: parsing an ML-DSA-87 CA
+ * and growing its key from the seed cost more than the rest of an issuance together. The subject key
+ * identifier is RFC 5280's method 1 (SHA-1 of the public key bits), hashed in place instead of through
+ * WebCrypto; the signature is @peculiar/x509's, through WebCrypto.
+ *
  * @example
  * const leafPem = await issueCertificate({
  *   issuer: { certificate: caPem, key: { algorithm: "ML-DSA-87", seed: caSeed } },
@@ -18,12 +24,14 @@
  *   notAfter: new Date(now.getTime() + 3_600_000),
  * });
  */
+import { createHash } from "node:crypto";
+import type { webcrypto } from "node:crypto";
 import { parseWorkloadSpiffeId } from "./spiffe.ts";
 import { nativeSignature } from "./signature-native.ts";
 import { assertValidity, randomSerialNumber, WEBCRYPTO, withNewline, x509 } from "./x509-lib.ts";
 import {
   signingKeyPair,
-  verificationCryptoKey,
+  verificationKeySpki,
   type SigningSeed,
   type VerificationKey,
 } from "./x509-keys.ts";
@@ -51,6 +59,70 @@ export interface IssueOptions {
 const DNS_NAME =
   /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
+/** What issuing under one CA needs that depends only on the CA: checked once, then reused. */
+interface PreparedIssuer {
+  algorithm: SigningSeed["algorithm"];
+  /** SHA-256 of the seed: which key this was prepared for, without keeping a copy of it. */
+  seedDigest: string;
+  name: x509.Name;
+  notBefore: Date;
+  notAfter: Date;
+  /** The trust domains the CA names (`spiffe://<domain>` URI SANs); empty: any. */
+  domains: string[];
+  signingKey: webcrypto.CryptoKey;
+  authorityKeyId: x509.AuthorityKeyIdentifierExtension;
+}
+
+const seedDigest = (key: SigningSeed) => createHash("sha256").update(key.seed).digest("hex");
+
+/** Issuers prepared so far, by certificate PEM; a handful at most (the anchors that overlap). */
+const prepared = new Map<string, PreparedIssuer>();
+const MAX_PREPARED = 8;
+
+// The issuer's certificate and key, checked and turned into what signing needs; remembered per
+// certificate and key, so a key that does not match its certificate is refused every time.
+async function prepareIssuer(issuer: IssueOptions["issuer"]): Promise<PreparedIssuer> {
+  const key = issuer?.key;
+  const known = typeof issuer?.certificate === "string" && prepared.get(issuer.certificate);
+  if (known && key?.algorithm === known.algorithm && seedDigest(key) === known.seedDigest)
+    return known;
+  const ca = parseCertificate(issuer?.certificate, "issuer.certificate");
+  const caKey = assertMlDsaCa(ca, "issuer.certificate");
+  if (
+    key?.algorithm !== caKey.algorithm ||
+    !equal(nativeSignature.publicKey(key.algorithm, key.seed), caKey.publicKey)
+  ) {
+    throw new RangeError("`issuer.key` is not the key of `issuer.certificate`");
+  }
+  const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const ready: PreparedIssuer = {
+    algorithm: key.algorithm,
+    seedDigest: seedDigest(key),
+    name: ca.subjectName,
+    notBefore: ca.notBefore,
+    notAfter: ca.notAfter,
+    domains: subjectAltNames(ca).uris.filter((uri) => uri.startsWith("spiffe://")),
+    signingKey: signingKeyPair(key).privateKey,
+    authorityKeyId:
+      caKeyId === undefined
+        ? await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey, false, WEBCRYPTO)
+        : new x509.AuthorityKeyIdentifierExtension(caKeyId, false),
+  };
+  if (prepared.size >= MAX_PREPARED) prepared.clear();
+  prepared.set(issuer.certificate, ready);
+  return ready;
+}
+
+// The leaf profile's fixed extensions, the same in every workload certificate.
+const LEAF_EXTENSIONS = [
+  new x509.BasicConstraintsExtension(false, undefined, true),
+  new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+  new x509.ExtendedKeyUsageExtension(
+    [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+    false,
+  ),
+];
+
 /**
  * A workload certificate signed by `issuer`, PEM-encoded. Throws an Error naming the bad option
  * (`issuer.certificate`, `issuer.key`, `subjectKey`, `spiffeId`, `dnsNames`, `notBefore`, `notAfter`).
@@ -60,17 +132,9 @@ const DNS_NAME =
  */
 export async function issueCertificate(options: IssueOptions): Promise<string> {
   const { issuer, subjectKey, spiffeId, dnsNames = [], notBefore, notAfter } = options;
-  const ca = parseCertificate(issuer?.certificate, "issuer.certificate");
-  const caKey = assertMlDsaCa(ca, "issuer.certificate");
-  const key = issuer.key;
-  if (
-    key?.algorithm !== caKey.algorithm ||
-    !equal(nativeSignature.publicKey(key.algorithm, key.seed), caKey.publicKey)
-  ) {
-    throw new RangeError("`issuer.key` is not the key of `issuer.certificate`");
-  }
-  const publicKey = verificationCryptoKey(subjectKey);
-  checkNames(ca, spiffeId, dnsNames);
+  const ca = await prepareIssuer(issuer);
+  const spki = verificationKeySpki(subjectKey);
+  checkNames(ca.domains, spiffeId, dnsNames);
   assertValidity(notBefore, notAfter);
   if (notBefore.getTime() < ca.notBefore.getTime() || notAfter.getTime() > ca.notAfter.getTime()) {
     const window = `${ca.notBefore.toISOString()} to ${ca.notAfter.toISOString()}`;
@@ -78,24 +142,20 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
       `\`notBefore\` and \`notAfter\` must lie within the issuer's validity (${window})`,
     );
   }
-  const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  // RFC 5280 4.2.1.2 method 1: the SHA-1 of the subjectPublicKey BIT STRING's bits (the raw key).
+  const keyId = createHash("sha1").update(subjectKey.publicKey).digest("hex");
   const certificate = await x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerialNumber(),
       subject: [],
-      issuer: ca.subjectName,
+      issuer: ca.name,
       notBefore,
       notAfter,
-      publicKey,
-      signingKey: signingKeyPair(key).privateKey,
-      signingAlgorithm: { name: key.algorithm },
+      publicKey: spki,
+      signingKey: ca.signingKey,
+      signingAlgorithm: { name: ca.algorithm },
       extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension(
-          [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
-          false,
-        ),
+        ...LEAF_EXTENSIONS,
         new x509.SubjectAlternativeNameExtension(
           [
             { type: "url", value: spiffeId },
@@ -103,10 +163,8 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
           ],
           true,
         ),
-        caKeyId === undefined
-          ? await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey, false, WEBCRYPTO)
-          : new x509.AuthorityKeyIdentifierExtension(caKeyId, false),
-        await x509.SubjectKeyIdentifierExtension.create(publicKey, false, WEBCRYPTO),
+        ca.authorityKeyId,
+        new x509.SubjectKeyIdentifierExtension(keyId, false),
       ],
     },
     WEBCRYPTO,
@@ -115,9 +173,8 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
 }
 
 // The SPIFFE ID must be a workload ID in the issuer's trust domain (when the issuer names one).
-function checkNames(ca: x509.X509Certificate, spiffeId: string, dnsNames: unknown): void {
+function checkNames(caDomains: readonly string[], spiffeId: string, dnsNames: unknown): void {
   const { trustDomain } = parseWorkloadSpiffeId(spiffeId);
-  const caDomains = subjectAltNames(ca).uris.filter((uri) => uri.startsWith("spiffe://"));
   if (caDomains.length > 0 && !caDomains.includes(`spiffe://${trustDomain}`)) {
     throw new RangeError(
       `\`spiffeId\` must be in the issuer's trust domain (${caDomains.join(", ")})`,

@@ -78,6 +78,26 @@ export function verificationCryptoKey(key: VerificationKey): nodeCrypto.webcrypt
 }
 
 /**
+ * The DER SubjectPublicKeyInfo of a raw ML-DSA public key, for a certificate's `subjectPublicKeyInfo`
+ * (the same key checks as {@link verificationCryptoKey}, without a WebCrypto round trip).
+ *
+ * @example
+ * const spki = verificationKeySpki({ algorithm: "ML-DSA-65", publicKey }); // 1974 bytes
+ */
+export function verificationKeySpki(key: VerificationKey): Uint8Array {
+  assertSupported(key.algorithm);
+  assertSignatureBytes(key.algorithm, "publicKey", key.publicKey);
+  const spki = nodeCrypto
+    .createPublicKey({
+      key: Buffer.from(key.publicKey),
+      format: "raw-public",
+      asymmetricKeyType: KEY_TYPES[key.algorithm],
+    })
+    .export({ format: "der", type: "spki" });
+  return new Uint8Array(spki.buffer, spki.byteOffset, spki.byteLength);
+}
+
+/**
  * The private key as PKCS#8 PEM (OpenSSL 3.5 writes the RFC 9881 `both` form: seed and expanded key), which
  * is what node:tls's `key` option takes. Key material: never log it.
  *
