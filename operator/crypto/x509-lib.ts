@@ -4,6 +4,11 @@
  * names the WebCrypto provider every call is given explicitly (the library's global `cryptoProvider` is
  * left alone); and it holds the small helpers the certificate modules share.
  *
+ * It also opens the library's own ASN.1 layer, `@peculiar/asn1-x509` (the RFC 5280 structures as
+ * classes) and `@peculiar/asn1-schema` (their DER encoding), for the one path that must be fast:
+ * issuing workload certificates (x509-issue.ts) builds the structures directly, where the library's
+ * generator encodes and parses every extension and the finished certificate once more.
+ *
  * @peculiar/x509 2.2 knows ML-DSA (RFC 9881 / FIPS 204 OIDs, AlgorithmIdentifier without parameters) and
  * signs and verifies through WebCrypto, which has ML-DSA-44/65/87 since Node 24.7. Node prints one
  * `ExperimentalWarning` per ML-DSA parameter set the first time WebCrypto signs or verifies with it.
@@ -13,10 +18,12 @@
  * await new x509.X509Certificate(pem).verify({ signatureOnly: true }, WEBCRYPTO);
  */
 import "reflect-metadata";
+import * as asn1X509 from "@peculiar/asn1-x509";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import * as x509 from "@peculiar/x509";
 import { randomBytes, webcrypto } from "node:crypto";
 
-export { x509 };
+export { asn1X509, AsnConvert, OctetString, x509 };
 
 /**
  * Node's WebCrypto, passed to every @peculiar/x509 call as its `crypto` argument.
