@@ -30,6 +30,7 @@
  */
 import { createHash } from "node:crypto";
 import type { webcrypto } from "node:crypto";
+import type { SignatureAlgorithm } from "../api/algorithms.ts";
 import { parseWorkloadSpiffeId } from "./spiffe.ts";
 import { nativeSignature } from "./signature-native.ts";
 import {
@@ -37,14 +38,14 @@ import {
   AsnConvert,
   assertValidity,
   OctetString,
+  pemEncode,
   randomSerialNumber,
   WEBCRYPTO,
-  withNewline,
   x509,
 } from "./x509-lib.ts";
 import {
   signingKeyPair,
-  verificationKeySpki,
+  assertVerificationKey,
   type SigningSeed,
   type VerificationKey,
 } from "./x509-keys.ts";
@@ -78,7 +79,7 @@ interface PreparedIssuer {
   /** SHA-256 of the seed: which key this was prepared for, without keeping a copy of it. */
   seedDigest: string;
   name: asn1X509.Name;
-  /** The CA key's algorithm, which is the leaf's signature algorithm (RFC 9881: one OID, no parameters). */
+  /** The leaf's signature algorithm: the CA key's. */
   signatureAlgorithm: asn1X509.AlgorithmIdentifier;
   notBefore: Date;
   notAfter: Date;
@@ -95,6 +96,15 @@ const keyIdentifier = (publicKey: Uint8Array) => createHash("sha1").update(publi
 /** Issuers prepared so far, by certificate PEM; a handful at most (the anchors that overlap). */
 const prepared = new Map<string, PreparedIssuer>();
 const MAX_PREPARED = 8;
+
+// The AlgorithmIdentifier of an ML-DSA key and of its signatures (RFC 9881: one OID, no parameters),
+// as @peculiar/x509 names them.
+const ML_DSA = new x509.MlDsaAlgorithm();
+function algorithmIdentifier(algorithm: SignatureAlgorithm): asn1X509.AlgorithmIdentifier {
+  const identifier = ML_DSA.toAsnAlgorithm({ name: algorithm });
+  if (!identifier) throw new RangeError(`\`algorithm\` ${algorithm} has no X.509 identifier`);
+  return identifier;
+}
 
 function extension(extnID: string, critical: boolean, value: unknown): asn1X509.Extension {
   const extnValue = new OctetString(AsnConvert.serialize(value));
@@ -117,17 +127,12 @@ function prepareIssuer(issuer: IssueOptions["issuer"]): PreparedIssuer {
     throw new RangeError("`issuer.key` is not the key of `issuer.certificate`");
   }
   const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  const { subject, subjectPublicKeyInfo } = AsnConvert.parse(
-    ca.rawData,
-    asn1X509.Certificate,
-  ).tbsCertificate;
+  const { subject } = AsnConvert.parse(ca.rawData, asn1X509.Certificate).tbsCertificate;
   const ready: PreparedIssuer = {
     algorithm: key.algorithm,
     seedDigest: seedDigest(key),
     name: subject,
-    signatureAlgorithm: new asn1X509.AlgorithmIdentifier({
-      algorithm: subjectPublicKeyInfo.algorithm.algorithm,
-    }),
+    signatureAlgorithm: algorithmIdentifier(key.algorithm),
     notBefore: ca.notBefore,
     notAfter: ca.notAfter,
     domains: subjectAltNames(ca).uris.filter((uri) => uri.startsWith("spiffe://")),
@@ -172,7 +177,7 @@ const LEAF_EXTENSIONS = [
 export async function issueCertificate(options: IssueOptions): Promise<string> {
   const { issuer, subjectKey, spiffeId, dnsNames = [], notBefore, notAfter } = options;
   const ca = prepareIssuer(issuer);
-  const spki = verificationKeySpki(subjectKey);
+  assertVerificationKey(subjectKey);
   checkNames(ca.domains, spiffeId, dnsNames);
   assertValidity(notBefore, notAfter);
   if (notBefore.getTime() < ca.notBefore.getTime() || notAfter.getTime() > ca.notAfter.getTime()) {
@@ -192,7 +197,10 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
     issuer: ca.name,
     validity: new asn1X509.Validity({ notBefore, notAfter }),
     subject: new asn1X509.Name(),
-    subjectPublicKeyInfo: AsnConvert.parse(spki, asn1X509.SubjectPublicKeyInfo),
+    subjectPublicKeyInfo: new asn1X509.SubjectPublicKeyInfo({
+      algorithm: algorithmIdentifier(subjectKey.algorithm),
+      subjectPublicKey: new Uint8Array(subjectKey.publicKey).buffer,
+    }),
     extensions: new asn1X509.Extensions([
       ...LEAF_EXTENSIONS,
       extension(asn1X509.id_ce_subjectAltName, true, new asn1X509.SubjectAlternativeName(names)),
@@ -214,7 +222,7 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
     signatureAlgorithm: ca.signatureAlgorithm,
     signatureValue,
   });
-  return withNewline(x509.PemConverter.encode(AsnConvert.serialize(certificate), "CERTIFICATE"));
+  return pemEncode(AsnConvert.serialize(certificate), "CERTIFICATE");
 }
 
 // The SPIFFE ID must be a workload ID in the issuer's trust domain (when the issuer names one).

@@ -9,7 +9,7 @@ import {
   signingKeyPair,
   verificationCryptoKey,
   verificationKeyFromSpki,
-  verificationKeySpki,
+  assertVerificationKey,
 } from "./x509-keys.ts";
 
 const message = new TextEncoder().encode("initialize");
@@ -39,11 +39,6 @@ describe.each(SIGNATURE_ALGORITHMS)("%s", (algorithm) => {
       );
     },
   );
-
-  it("encodes a public key as the SubjectPublicKeyInfo WebCrypto exports", async () => {
-    const spki = new Uint8Array(await webcrypto.subtle.exportKey("spki", keys.publicKey));
-    expect(verificationKeySpki({ algorithm, publicKey })).toEqual(spki);
-  });
 
   it("writes a PKCS#8 PEM that OpenSSL reads back to the same seed", () => {
     const key = createPrivateKey(privateKeyPem({ algorithm, seed }));
@@ -84,7 +79,7 @@ describe("the conversions check their input", () => {
     ],
     [
       "`publicKey` must be 1952 bytes for ML-DSA-65",
-      () => verificationKeySpki({ algorithm: "ML-DSA-65", publicKey: new Uint8Array(2592) }),
+      () => assertVerificationKey({ algorithm: "ML-DSA-65", publicKey: new Uint8Array(2592) }),
     ],
   ])("%s", (message, call) => {
     expect(call).toThrow(message);

@@ -78,23 +78,16 @@ export function verificationCryptoKey(key: VerificationKey): nodeCrypto.webcrypt
 }
 
 /**
- * The DER SubjectPublicKeyInfo of a raw ML-DSA public key, for a certificate's `subjectPublicKeyInfo`
- * (the same key checks as {@link verificationCryptoKey}, without a WebCrypto round trip).
+ * Checks a public key as {@link verificationCryptoKey} does (an ML-DSA parameter set node:crypto has, the
+ * right length), without making a key of it: every byte string of that length is an ML-DSA public key.
+ * Throws an Error naming `algorithm` or `publicKey`.
  *
  * @example
- * const spki = verificationKeySpki({ algorithm: "ML-DSA-65", publicKey }); // 1974 bytes
+ * assertVerificationKey({ algorithm: "ML-DSA-65", publicKey }); // before putting it in a certificate
  */
-export function verificationKeySpki(key: VerificationKey): Uint8Array {
+export function assertVerificationKey(key: VerificationKey): void {
   assertSupported(key.algorithm);
   assertSignatureBytes(key.algorithm, "publicKey", key.publicKey);
-  const spki = nodeCrypto
-    .createPublicKey({
-      key: Buffer.from(key.publicKey),
-      format: "raw-public",
-      asymmetricKeyType: KEY_TYPES[key.algorithm],
-    })
-    .export({ format: "der", type: "spki" });
-  return new Uint8Array(spki.buffer, spki.byteOffset, spki.byteLength);
 }
 
 /**

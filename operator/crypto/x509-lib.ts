@@ -59,6 +59,23 @@ export function withNewline(pem: string): string {
 }
 
 /**
+ * DER as a PEM block labelled `label` (RFC 7468: 64 characters a line), ending in a newline: what
+ * `x509.PemConverter.encode` writes, through Node's own base64 (several times faster than the library's
+ * for a 7 KiB ML-DSA certificate).
+ *
+ * @example
+ * pemEncode(der, "CERTIFICATE"); // "-----BEGIN CERTIFICATE-----\nMIIb…\n-----END CERTIFICATE-----\n"
+ */
+export function pemEncode(der: ArrayBuffer | Uint8Array, label: string): string {
+  const base64 = Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der)).toString(
+    "base64",
+  );
+  let body = "";
+  for (let i = 0; i < base64.length; i += 64) body += `${base64.slice(i, i + 64)}\n`;
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
+}
+
+/**
  * Checks a validity window: both ends real dates, `notBefore` strictly before `notAfter`; otherwise an
  * Error naming the bad one.
  *
