@@ -23,6 +23,7 @@ import { apiEventRecorder } from "./events.ts";
 import { secretAuthority, type SecretAuthority } from "./identity/anchor/authority.ts";
 import { startIssuer, type RunningIssuer } from "./identity/issuer/issuer.ts";
 import type { IssuerCaches } from "./identity/issuer/handle.ts";
+import { issuerPodFields } from "./identity/issuer/pod-read.ts";
 import { trustControllers } from "./identity/anchor/controllers.ts";
 import { apiConfigMapRemover } from "./identity/anchor/bundle-reconcile.ts";
 import { latestWins } from "./identity/issuer/status.ts";
@@ -40,7 +41,7 @@ import {
   specFingerprint,
   whenChanged,
 } from "./runtime/controller.ts";
-import { Informer, metadataOnly, stripManagedFields } from "./runtime/informer.ts";
+import { Informer, stripManagedFields } from "./runtime/informer.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
 import { shareConnections } from "./kube/shared-connections.ts";
 import { LeaderElector } from "./runtime/leader.ts";
@@ -162,10 +163,11 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const namespaces = new Informer<V1Namespace>(kc, {
     resource: { apiVersion: "v1", plural: "namespaces" },
   });
-  // Every pod of the cluster: keep only the metadata, the part the controllers read.
+  // Every pod of the cluster: keep only the metadata, the part the controllers read, and the service
+  // account, which the issuer checks a token's pod against.
   const pods = new Informer<V1Pod>(kc, {
     resource: { apiVersion: "v1", plural: "pods" },
-    transform: metadataOnly,
+    transform: issuerPodFields,
   });
   const secrets = new Informer<V1Secret>(kc, {
     resource: { apiVersion: "v1", plural: "secrets" },

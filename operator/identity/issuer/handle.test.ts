@@ -22,6 +22,7 @@ describe("unverifiedAudiences", () => {
   });
 });
 
+const emptyCache: Cache<never> = { get: () => undefined, list: () => [] };
 const csr = await createCsr({
   key: { algorithm: "ML-DSA-44", seed: nativeSignature.generateSeed("ML-DSA-44") },
 });
@@ -68,4 +69,27 @@ describe("the order of checks", () => {
       expect(made).toEqual(calls);
     },
   );
+});
+
+describe("the pod read", () => {
+  it("names the pod the reviewed token is bound to, with its UID", async () => {
+    const reads: unknown[][] = [];
+    const pod = { namespace: "mcp", serviceAccount: "search", name: "search-0", uid: "u-1" };
+    const handle = issuanceHandler({
+      audience: "latticeguard.dev/identity",
+      review: () => Promise.resolve({ ok: true, pod }),
+      readPod: (...args) => {
+        reads.push(args);
+        return Promise.resolve(undefined);
+      },
+      caches: { servers: emptyCache, policies: emptyCache, namespaces: emptyCache },
+      authority: { signer: () => undefined, bundle: () => [] },
+      trustDomain: "cluster.local",
+      clusterDomain: "cluster.local",
+      now: () => new Date(),
+    });
+    const outcome = await handle(`Bearer ${jwt({ aud: ["latticeguard.dev/identity"] })}`, csr);
+    expect(outcome.ok ? "issued" : outcome.refusal.reason).toBe("PodGone");
+    expect(reads).toEqual([["mcp", "search-0", "u-1"]]);
+  });
 });

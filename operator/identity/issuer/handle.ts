@@ -2,7 +2,7 @@
  * One issuance request, from the `Authorization` header and the body to an answer or a refusal:
  *
  *   a bearer token shaped like a JWT → the CSR verifies (proof of possession) → TokenReview (audience) →
- *   the pod, read from the API server → same UID, not terminating, same service account → an MCPServer
+ *   the pod the token is bound to → same UID, not terminating, same service account → an MCPServer
  *   selects it (cache) → the namespace's effective policy (cache) → the CSR's algorithm is allowed → a
  *   signer → the certificate.
  *
@@ -10,9 +10,10 @@
  * never costs the API server a TokenReview or a pod read.
  *
  * Identity comes only from the reviewed token and the API server; the CSR contributes nothing but its
- * public key. The pod is read from the API server, never from a cache that may still hold a deleted pod.
- * A failed or slow API call is `Unavailable` (503); anything unexpected is `InternalError` (500): the
- * handler never throws and never issues on an error.
+ * public key. The issuer remembers successful reviews for a few seconds (review-cache.ts) and reads the
+ * pod from the pods informer when it holds the token's pod, from the API server otherwise (pod-read.ts);
+ * every check runs on every request. A failed or slow API call is `Unavailable` (503); anything
+ * unexpected is `InternalError` (500): the handler never throws and never issues on an error.
  *
  * @example
  * const handle = issuanceHandler({ review, readPod, caches, authority, trustDomain, clusterDomain, now });
@@ -37,8 +38,8 @@ import { refuse, type Refusal } from "./refusals.ts";
 import { bearerToken, type TokenPod, type TokenReviewResult } from "./token-review.ts";
 
 /**
- * The informer caches the handler reads. `pods` is accepted so the operator can pass its informers as
- * they are, but not read: the pod is always read from the API server.
+ * The informer caches the handler reads. `pods` is read by the issuer's pod reader (pod-read.ts), not by
+ * the handler, and only for pods cached with their service account (`issuerPodFields`).
  *
  * @example
  * const caches: IssuerCaches = { servers, policies, namespaces }; // the operator's Informers
@@ -60,8 +61,11 @@ export interface IssuanceDeps {
   /** The audience tokens are reviewed for (only used to word a refusal). */
   audience: string;
   review(token: string): Promise<TokenReviewResult>;
-  /** The pod from the API server; undefined when it does not exist. */
-  readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /**
+   * The pod; undefined when it does not exist. `uid` is the one the token is bound to: a cached pod with
+   * it may answer instead of the API server.
+   */
+  readPod(namespace: string, name: string, uid?: string): Promise<V1Pod | undefined>;
   caches: IssuerCaches;
   authority: IssuingAuthority;
   trustDomain: string;
@@ -151,7 +155,9 @@ async function authenticate(
   if (!review.value.ok)
     return { ok: false, refusal: tokenRefusal(review.value, token, deps.audience) };
   const caller = review.value.pod;
-  const read = await apiCall("pod read", () => deps.readPod(caller.namespace, caller.name));
+  const read = await apiCall("pod read", () =>
+    deps.readPod(caller.namespace, caller.name, caller.uid),
+  );
   if (!("value" in read)) return { ...read, caller };
   const refusal = checkPod(caller, read.value);
   return refusal ? { ok: false, refusal, caller } : { caller, pod: read.value! };
