@@ -24,7 +24,7 @@ import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { SignatureAlgorithm } from "../../api/algorithms.ts";
 import type { CryptoPolicy, MCPServer } from "../../api/types.generated.ts";
 import { issueCertificate, verifyCsr, type VerifiedCsr } from "../../crypto/index.ts";
-import type { Cache } from "../../kube/cache.ts";
+import type { Cache, NamespacedCache } from "../../kube/cache.ts";
 import { resolvePolicy } from "../../policy/merge.ts";
 import type { IssuingAuthority, Signer } from "../authority.ts";
 import {
@@ -46,7 +46,8 @@ import { bearerToken, type TokenPod, type TokenReviewResult } from "./token-revi
  */
 export interface IssuerCaches {
   pods?: Cache<V1Pod>;
-  servers: Cache<MCPServer>;
+  /** Read one namespace at a time (the caller's), through the cache's namespace index. */
+  servers: NamespacedCache<MCPServer>;
   policies: Cache<CryptoPolicy>;
   namespaces: Cache<V1Namespace>;
 }
@@ -219,7 +220,7 @@ async function authorizeAndIssue(
   const namespace = deps.caches.namespaces.get(caller.namespace);
   if (!namespace)
     return refused(refuse("Unavailable", "the issuer has not seen this namespace yet; try again"));
-  const server = selectingServer(pod, deps.caches.servers.list());
+  const server = selectingServer(pod, deps.caches.servers.inNamespace(caller.namespace));
   if (!server)
     return refused(
       refuse(
