@@ -24,7 +24,7 @@ import { useBackend } from "./issuance-backends.ts";
 
 /** What the parent asks. */
 export type ServerRequest =
-  | { type: "start"; tree: string; kubeconfig: string }
+  | { type: "start"; tree: string; kubeconfig: string; reviewCacheMs?: number }
   | { type: "backend"; backend: SignatureBackendName }
   | { type: "cpu" }
   | { type: "stop" };
@@ -38,7 +38,7 @@ export interface ServerStarted {
 type InformerClass = typeof InformerType;
 type Transform = (obj: KubernetesObject) => KubernetesObject;
 
-async function start(tree: string, kubeconfig: string) {
+async function start(tree: string, kubeconfig: string, reviewCacheMs: number | undefined) {
   const from = <M>(path: string) => import(join(tree, path)) as Promise<M>;
   const { KubeConfig: Config } = await import("@kubernetes/client-node");
   const { Informer, metadataOnly } = await from<{
@@ -86,6 +86,8 @@ async function start(tree: string, kubeconfig: string) {
     servingNames: [],
     registry: new Registry(),
     log,
+    // Trees before the TokenReview cache ignore this.
+    ...(reviewCacheMs !== undefined && { reviewCache: { ttlMs: reviewCacheMs } }),
   });
   await issuer.whenServing();
   return { issuer, authority, caches };
@@ -96,7 +98,7 @@ process.on("message", (message: ServerRequest) => {
   const reply = (value: unknown) => process.send!(value);
   switch (message.type) {
     case "start":
-      void start(message.tree, message.kubeconfig).then((r) => {
+      void start(message.tree, message.kubeconfig, message.reviewCacheMs).then((r) => {
         running = r;
         reply({ port: r.issuer.port, bundle: r.authority.bundle() } satisfies ServerStarted);
       });

@@ -7,7 +7,10 @@
  *
  * Each issuer runs in a process of its own (issuance-server.ts), from the tree a `--variant` names: this
  * checkout by default, or another tree (a `git archive` of an earlier commit with `node_modules` linked
- * in) so that before and after come from one run, on the same control plane, pods and tokens.
+ * in) so that before and after come from one run, on the same control plane, pods and tokens. The load
+ * reuses a few tokens, so the issuer's memory of TokenReviews answers nearly every request; a variant's
+ * `:reviewCacheMs` sets how long it remembers them (`:0`: every request reviewed, as when every agent
+ * brings a token of its own minutes apart from the last).
  *
  * Signature backends. The X.509 layer (verifyCsr, issueCertificate) signs and verifies through node's
  * WebCrypto, that is OpenSSL: `signatureBackend` does not reach it. To measure issuance with noble, this
@@ -15,7 +18,8 @@
  * `nobleSignature` for `--backends=noble` rows (issuance-backends.ts). TLS handshakes stay in OpenSSL.
  *
  *   node bench/issuance.ts [--duration=10] [--rounds=2] [--connections=8] [--pods=10]
- *     [--variant=label=dir]… [--clients=keep-alive,new] [--backends=native] [--cpu-prof=DIR]
+ *     [--variant=label=dir[:reviewCacheMs]]… [--clients=keep-alive,new] [--backends=native]
+ *     [--cpu-prof=DIR]
  *
  * `--duration` is each row's measured time, split over `--rounds` rounds; each round runs every row
  * (variant × clients × backend), odd rounds in reverse order, so that load from elsewhere on the machine
@@ -26,7 +30,8 @@
  * backend (measured in the same run, before the load), then one row per variant, clients and backend:
  * identities issued per second, the raw sign rate of the anchor's algorithm (ML-DSA-87) measured for 1 s
  * just before each of the row's rounds (median), their ratio, latency and the issuer's CPU time per
- * identity (read from its own process: on a shared machine the least noisy measure of cost).
+ * identity (read from its own process: on a shared machine the least noisy measure of cost), and what
+ * each identity cost kube-apiserver and etcd in CPU time (from `/proc`; they run on the same machine).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -37,6 +42,7 @@ import { parseArgs } from "node:util";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { startControlPlane } from "../hack/control-plane.ts";
 import { installCrds } from "../hack/kubectl.ts";
+import { procSample } from "./reconcile-probes.ts";
 import { API_VERSION, GROUP, VERSION } from "../operator/api/crd.ts";
 import { createCsr, nativeSignature, type SignatureBackendName } from "../operator/crypto/index.ts";
 import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
@@ -127,11 +133,11 @@ interface IssuerChild {
 }
 
 async function startIssuerChild(
-  label: string,
-  tree: string,
+  variant: { label: string; tree: string; reviewCacheMs?: number },
   kubeconfig: string,
   cpuProf: string | undefined,
 ): Promise<IssuerChild> {
+  const { label, tree, reviewCacheMs } = variant;
   const dir = cpuProf && resolve(cpuProf, label);
   if (dir) mkdirSync(dir, { recursive: true });
   const child = fork(fileURLToPath(new URL("./issuance-server.ts", import.meta.url)), [], {
@@ -149,7 +155,7 @@ async function startIssuerChild(
       });
       child.send(request);
     });
-  const started = await ask<ServerStarted>({ type: "start", tree, kubeconfig });
+  const started = await ask<ServerStarted>({ type: "start", tree, kubeconfig, reviewCacheMs });
   return { label, child, started, ask };
 }
 
@@ -214,6 +220,8 @@ interface Row {
 }
 interface Pooled extends LoadResult {
   cpuMicros: number;
+  /** kube-apiserver's and etcd's CPU time over the measured part, in seconds. */
+  apiCpuSeconds: number;
   /** The raw ML-DSA-87 sign rate measured just before each of the row's rounds. */
   signRates: number[];
 }
@@ -244,9 +252,13 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const podCount = Number(values.pods);
   const variants = (values.variant.length ? values.variant : ["current=."]).map((spec) => {
-    const m = /^([^=]+)=(.+)$/.exec(spec);
-    if (!m) throw new Error(`\`--variant\` must be label=dir, got "${spec}"`);
-    return { label: m[1]!, tree: resolve(m[2]!) };
+    const m = /^([^=]+)=([^:]+)(?::(\d+))?$/.exec(spec);
+    if (!m) throw new Error(`\`--variant\` must be label=dir[:reviewCacheMs], got "${spec}"`);
+    return {
+      label: m[1]!,
+      tree: resolve(m[2]!),
+      ...(m[3] !== undefined && { reviewCacheMs: Number(m[3]) }),
+    };
   });
   const clientModes = list<Clients>(values.clients, ["keep-alive", "new"], "clients");
   const backends = list<SignatureBackendName>(values.backends, ["native", "noble"], "backends");
@@ -268,8 +280,14 @@ async function main(): Promise<void> {
         }),
       ),
     );
-    for (const { label, tree } of variants)
-      issuers.push(await startIssuerChild(label, tree, cp.kubeconfigPath, values["cpu-prof"]));
+    // The API server's and etcd's CPU time: what each identity costs the control plane.
+    const apiCpu = () =>
+      (["kube-apiserver", "etcd"] as const).reduce(
+        (total, name) => total + (procSample(cp.processes[name].pid ?? -1)?.cpuSeconds ?? 0),
+        0,
+      );
+    for (const variant of variants)
+      issuers.push(await startIssuerChild(variant, cp.kubeconfigPath, values["cpu-prof"]));
 
     const rows: Row[] = variants.flatMap(({ label }) =>
       clientModes.flatMap((clients) =>
@@ -279,7 +297,7 @@ async function main(): Promise<void> {
     const pooled = new Map<Row, Pooled>(
       rows.map((row) => [
         row,
-        { latencies: [], elapsed: 0, statuses: {}, cpuMicros: 0, signRates: [] },
+        { latencies: [], elapsed: 0, statuses: {}, cpuMicros: 0, apiCpuSeconds: 0, signRates: [] },
       ]),
     );
     for (let round = 0; round < rounds; round++) {
@@ -290,6 +308,7 @@ async function main(): Promise<void> {
         pooled.get(row)!.signRates.push(signRate87(row.backend, 1000));
         // The issuer's CPU time over the measured part, after the load's warm-up.
         let cpuBefore: Promise<NodeJS.CpuUsage> | undefined;
+        let apiBefore = 0;
         const job = {
           port: issuer.started.port,
           trust: issuer.started.bundle,
@@ -299,13 +318,18 @@ async function main(): Promise<void> {
           connections,
           clients: row.clients,
         };
-        const r = await loadFrom(job, () => (cpuBefore = issuer.ask({ type: "cpu" })));
+        const r = await loadFrom(job, () => {
+          apiBefore = apiCpu();
+          return (cpuBefore = issuer.ask({ type: "cpu" }));
+        });
+        const apiAfter = apiCpu();
         const before = await cpuBefore!;
         const cpuAfter = await issuer.ask<NodeJS.CpuUsage>({ type: "cpu" });
         const p = pooled.get(row)!;
         p.latencies.push(...r.latencies);
         p.elapsed += r.elapsed;
         p.cpuMicros += cpuAfter.user + cpuAfter.system - (before.user + before.system);
+        p.apiCpuSeconds += apiAfter - apiBefore;
         for (const [k, count] of Object.entries(r.statuses))
           p.statuses[k] = (p.statuses[k] ?? 0) + count;
       }
@@ -326,11 +350,12 @@ async function main(): Promise<void> {
         `and their tokens, reused; the local kube-apiserver on the same machine. Every request was issued (200).\n`,
     );
     console.log(
-      "| variant | clients | X.509 signature backend | identities/s | raw ML-DSA-87 sign/s beside it | ratio | p50 ms | p99 ms | issuer CPU ms per identity | requests |",
+      "| variant | clients | X.509 signature backend | identities/s | raw ML-DSA-87 sign/s beside it | ratio | p50 ms | p99 ms | issuer CPU ms per identity | API server + etcd CPU ms per identity | requests |",
     );
-    console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const row of rows) {
-      const { latencies, elapsed, statuses, cpuMicros, signRates } = pooled.get(row)!;
+      const { latencies, elapsed, statuses, cpuMicros, apiCpuSeconds, signRates } =
+        pooled.get(row)!;
       const ok = statuses["200"] ?? 0;
       if (ok !== latencies.length)
         throw new Error(
@@ -349,6 +374,7 @@ async function main(): Promise<void> {
         quantile(sorted, 0.5).toFixed(1),
         quantile(sorted, 0.99).toFixed(1),
         (cpuMicros / 1000 / ok).toFixed(2),
+        ((apiCpuSeconds * 1000) / ok).toFixed(2),
         ok,
       ];
       console.log(`| ${cells.join(" | ")} |`);
