@@ -31,7 +31,8 @@
  * identities issued per second, the raw sign rate of the anchor's algorithm (ML-DSA-87) measured for 1 s
  * just before each of the row's rounds (median), their ratio, latency and the issuer's CPU time per
  * identity (read from its own process: on a shared machine the least noisy measure of cost), and what
- * each identity cost kube-apiserver and etcd in CPU time (from `/proc`; they run on the same machine).
+ * each identity cost kube-apiserver and etcd in CPU time (from `/proc`) and the load process itself: all
+ * of them share the machine.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -70,6 +71,8 @@ interface LoadResult {
   /** Measured seconds. */
   elapsed: number;
   statuses: Record<string, number>;
+  /** The load process's own CPU time over the measured part, in microseconds. */
+  clientCpuMicros: number;
 }
 
 /** The load process: `connections` loops posting until the deadline. */
@@ -105,10 +108,12 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   await run(1, false); // warm-up
   await new Promise<void>((resolve) => process.send!({ measuring: true }, () => resolve()));
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await run(job.seconds, true);
   const elapsed = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
   agent?.destroy();
-  return { latencies, elapsed, statuses };
+  return { latencies, elapsed, statuses, clientCpuMicros: user + system };
 }
 
 /** Runs `job` in a load process; `onMeasuring` is awaited when the warm-up ends and measuring starts. */
@@ -297,7 +302,15 @@ async function main(): Promise<void> {
     const pooled = new Map<Row, Pooled>(
       rows.map((row) => [
         row,
-        { latencies: [], elapsed: 0, statuses: {}, cpuMicros: 0, apiCpuSeconds: 0, signRates: [] },
+        {
+          latencies: [],
+          elapsed: 0,
+          statuses: {},
+          clientCpuMicros: 0,
+          cpuMicros: 0,
+          apiCpuSeconds: 0,
+          signRates: [],
+        },
       ]),
     );
     for (let round = 0; round < rounds; round++) {
@@ -330,6 +343,7 @@ async function main(): Promise<void> {
         p.elapsed += r.elapsed;
         p.cpuMicros += cpuAfter.user + cpuAfter.system - (before.user + before.system);
         p.apiCpuSeconds += apiAfter - apiBefore;
+        p.clientCpuMicros += r.clientCpuMicros;
         for (const [k, count] of Object.entries(r.statuses))
           p.statuses[k] = (p.statuses[k] ?? 0) + count;
       }
@@ -350,11 +364,13 @@ async function main(): Promise<void> {
         `and their tokens, reused; the local kube-apiserver on the same machine. Every request was issued (200).\n`,
     );
     console.log(
-      "| variant | clients | X.509 signature backend | identities/s | raw ML-DSA-87 sign/s beside it | ratio | p50 ms | p99 ms | issuer CPU ms per identity | API server + etcd CPU ms per identity | requests |",
+      "| variant | clients | X.509 signature backend | identities/s | raw ML-DSA-87 sign/s beside it | ratio | p50 ms | p99 ms | issuer CPU ms per identity | API server + etcd CPU ms per identity | load CPU ms per identity | requests |",
     );
-    console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log(
+      "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
     for (const row of rows) {
-      const { latencies, elapsed, statuses, cpuMicros, apiCpuSeconds, signRates } =
+      const { latencies, elapsed, statuses, cpuMicros, apiCpuSeconds, clientCpuMicros, signRates } =
         pooled.get(row)!;
       const ok = statuses["200"] ?? 0;
       if (ok !== latencies.length)
@@ -375,6 +391,7 @@ async function main(): Promise<void> {
         quantile(sorted, 0.99).toFixed(1),
         (cpuMicros / 1000 / ok).toFixed(2),
         ((apiCpuSeconds * 1000) / ok).toFixed(2),
+        (clientCpuMicros / 1000 / ok).toFixed(2),
         ok,
       ];
       console.log(`| ${cells.join(" | ")} |`);
