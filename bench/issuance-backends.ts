@@ -7,6 +7,7 @@
  *
  * @example
  * const raw = rawRates(); // [{ backend: "native", sign87, sign65, verify65 }, { backend: "noble", … }]
+ * signRate87("native", 500); // the anchor's raw sign rate right now
  * useBackend("noble", [authority.anchor.key]);
  */
 import { KeyObject, createPublicKey, webcrypto } from "node:crypto";
@@ -17,7 +18,7 @@ import {
   type SignatureBackendName,
   type SigningSeed,
 } from "../operator/crypto/index.ts";
-import { interleavedRates } from "./rate.ts";
+import { interleavedRates, opsPerSecond } from "./rate.ts";
 
 /** One raw ML-DSA operation of one backend, on a 1 KiB message. */
 function rawOp(backend: SignatureBackendName, alg: SignatureAlgorithm, op: "sign" | "verify") {
@@ -52,6 +53,19 @@ export function rawRates() {
     sign65: sign65[backend]!,
     verify65: verify65[backend]!,
   }));
+}
+
+/**
+ * The raw ML-DSA-87 sign rate of `backend` now, over `ms` milliseconds (after a tenth of that to warm up):
+ * the anchor's signature, measured beside each row of the benchmark.
+ *
+ * @example
+ * signRate87("native", 500); // signatures per second
+ */
+export function signRate87(backend: SignatureBackendName, ms: number): number {
+  const sign = rawOp(backend, "ML-DSA-87", "sign");
+  opsPerSecond(sign, ms / 10);
+  return opsPerSecond(sign, ms);
 }
 
 // WebCrypto's ML-DSA sign/verify, routed to noble for the `noble` row (see the module notes).

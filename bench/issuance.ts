@@ -1,49 +1,60 @@
 /**
- * Issuance benchmark: identities per second and latency of the real issuance API against a real local
- * control plane (hack/control-plane.ts: every request makes a real TokenReview and a real pod GET), with
- * load from a second process: each request is a new TLS 1.3 connection (X25519MLKEM768, the issuer's
- * ML-DSA certificate), as agents make them, with a token bound to one of the pods and an ML-DSA CSR.
+ * Issuance benchmark: identities per second, latency and the issuer's CPU time per identity of the real
+ * issuance API against a real local control plane (hack/control-plane.ts: real TokenReviews, a real pods
+ * informer and pod GETs), with load from another process: agents posting a token bound to one of the pods
+ * and an ML-DSA-65 CSR, either over keep-alive connections or with a new TLS 1.3 connection per request
+ * (X25519MLKEM768, the issuer's ML-DSA certificate), as agents renewing minutes apart make them.
+ *
+ * Each issuer runs in a process of its own (issuance-server.ts), from the tree a `--variant` names: this
+ * checkout by default, or another tree (a `git archive` of an earlier commit with `node_modules` linked
+ * in) so that before and after come from one run, on the same control plane, pods and tokens. The load
+ * reuses a few tokens, so the issuer's memory of TokenReviews answers nearly every request; a variant's
+ * `:reviewCacheMs` sets how long it remembers them (`:0`: every request reviewed, as when every agent
+ * brings a token of its own minutes apart from the last).
  *
  * Signature backends. The X.509 layer (verifyCsr, issueCertificate) signs and verifies through node's
  * WebCrypto, that is OpenSSL: `signatureBackend` does not reach it. To measure issuance with noble, this
  * benchmark (and only it) routes WebCrypto's ML-DSA `sign` (for the anchor's key) and `verify` to
- * `nobleSignature` for the `noble` row (issuance-backends.ts). TLS handshakes stay in OpenSSL in both
- * rows.
+ * `nobleSignature` for `--backends=noble` rows (issuance-backends.ts). TLS handshakes stay in OpenSSL.
  *
  *   node bench/issuance.ts [--duration=10] [--rounds=2] [--connections=8] [--pods=10]
+ *     [--variant=label=dir[:reviewCacheMs]]… [--clients=keep-alive,new] [--backends=native]
+ *     [--cpu-prof=DIR]
  *
- * `--duration` is each backend's measured time, split over `--rounds` rounds that alternate which backend
- * goes first, so that load from elsewhere on the machine falls on both.
+ * `--duration` is each row's measured time, split over `--rounds` rounds; each round runs every row
+ * (variant × clients × backend), odd rounds in reverse order, so that load from elsewhere on the machine
+ * falls on all of them. `--cpu-prof=DIR` writes each issuer's CPU profile under DIR/<label>/
+ * (summarise it with bench/profile-top.ts).
  *
  * Prints the exact command and the machine first, then Markdown tables: the raw ML-DSA rates of each
- * backend (measured in the same run, before the load), then identities issued per second and latency per
- * backend, beside the raw rates of the operations one issuance performs (an ML-DSA-87 signature by the
- * anchor, an ML-DSA-65 verification of the CSR).
+ * backend (measured in the same run, before the load), then one row per variant, clients and backend:
+ * identities issued per second, the raw sign rate of the anchor's algorithm (ML-DSA-87) measured for 1 s
+ * just before each of the row's rounds (median), their ratio, latency and the issuer's CPU time per
+ * identity (read from its own process: on a shared machine the least noisy measure of cost), and what
+ * each identity cost kube-apiserver and etcd in CPU time (from `/proc`) and the load process itself: all
+ * of them share the machine.
  */
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { Agent } from "node:https";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  type KubernetesObject,
-  type V1Namespace,
-} from "@kubernetes/client-node";
-import { pino } from "pino";
-import { Registry } from "prom-client";
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { startControlPlane } from "../hack/control-plane.ts";
 import { installCrds } from "../hack/kubectl.ts";
+import { procSample } from "./reconcile-probes.ts";
 import { API_VERSION, GROUP, VERSION } from "../operator/api/crd.ts";
-import type { CryptoPolicy, MCPServer } from "../operator/api/types.generated.ts";
 import { createCsr, nativeSignature, type SignatureBackendName } from "../operator/crypto/index.ts";
-import { DEFAULT_AUDIENCE, startIssuer } from "../operator/identity/issuer/issuer.ts";
-import { createStaticAuthority } from "../operator/identity/issuer/static-authority.ts";
+import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
 import { postToIssuer } from "../operator/identity/issuer/test-client.ts";
-import { Informer } from "../operator/runtime/informer.ts";
 import { benchHeader } from "./environment.ts";
-import { rawRates, useBackend } from "./issuance-backends.ts";
-import { quantile } from "./stats.ts";
+import { rawRates, signRate87 } from "./issuance-backends.ts";
+import type { ServerRequest, ServerStarted } from "./issuance-server.ts";
+import { median, quantile } from "./stats.ts";
+
+/** How load clients connect: one keep-alive connection per agent, or a new connection per request. */
+type Clients = "keep-alive" | "new";
 
 interface LoadJob {
   port: number;
@@ -52,6 +63,7 @@ interface LoadJob {
   csrs: string[];
   seconds: number;
   connections: number;
+  clients: Clients;
 }
 interface LoadResult {
   /** Every response time (ms), answered or not. */
@@ -59,12 +71,18 @@ interface LoadResult {
   /** Measured seconds. */
   elapsed: number;
   statuses: Record<string, number>;
+  /** The load process's own CPU time over the measured part, in microseconds. */
+  clientCpuMicros: number;
 }
 
-/** The load process: `connections` loops posting until the deadline, one new connection per request. */
+/** The load process: `connections` loops posting until the deadline. */
 async function runLoad(job: LoadJob): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
+  const agent =
+    job.clients === "keep-alive"
+      ? new Agent({ keepAlive: true, maxSockets: job.connections })
+      : undefined;
   let n = 0;
   const loop = async (until: number, record: boolean) => {
     while (Date.now() < until) {
@@ -75,6 +93,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
         trust: job.trust,
         token: job.tokens[i % job.tokens.length],
         body: job.csrs[i % job.csrs.length],
+        ...(agent && { agent }),
       });
       if (!record) continue;
       latencies.push(performance.now() - started);
@@ -87,20 +106,138 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     return Promise.all(Array.from({ length: job.connections }, () => loop(until, record)));
   };
   await run(1, false); // warm-up
+  await new Promise<void>((resolve) => process.send!({ measuring: true }, () => resolve()));
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await run(job.seconds, true);
   const elapsed = (performance.now() - started) / 1000;
-  return { latencies, elapsed, statuses };
+  const { user, system } = process.cpuUsage(cpu);
+  agent?.destroy();
+  return { latencies, elapsed, statuses, clientCpuMicros: user + system };
 }
 
-function loadFrom(job: LoadJob): Promise<LoadResult> {
+/** Runs `job` in a load process; `onMeasuring` is awaited when the warm-up ends and measuring starts. */
+function loadFrom(job: LoadJob, onMeasuring: () => Promise<unknown>): Promise<LoadResult> {
   const child = fork(fileURLToPath(import.meta.url), ["--load"], { stdio: "inherit" });
   return new Promise((resolve, reject) => {
-    child.once("message", (result) => resolve(result as LoadResult));
+    child.on("message", (message: LoadResult | { measuring: true }) => {
+      if ("measuring" in message) void onMeasuring();
+      else resolve(message);
+    });
     child.once("exit", (code) => code !== 0 && reject(new Error(`load process exited ${code}`)));
     child.send(job);
   });
 }
+
+/** An issuer child process and a way to ask it things. */
+interface IssuerChild {
+  label: string;
+  child: ChildProcess;
+  started: ServerStarted;
+  ask<T>(request: ServerRequest): Promise<T>;
+}
+
+async function startIssuerChild(
+  variant: { label: string; tree: string; reviewCacheMs?: number },
+  kubeconfig: string,
+  cpuProf: string | undefined,
+): Promise<IssuerChild> {
+  const { label, tree, reviewCacheMs } = variant;
+  const dir = cpuProf && resolve(cpuProf, label);
+  if (dir) mkdirSync(dir, { recursive: true });
+  const child = fork(fileURLToPath(new URL("./issuance-server.ts", import.meta.url)), [], {
+    cwd: tree,
+    stdio: "inherit",
+    execArgv: [...process.execArgv, ...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [])],
+  });
+  const ask = <T>(request: ServerRequest) =>
+    new Promise<T>((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`${label} issuer exited ${code}`));
+      child.once("exit", exited);
+      child.once("message", (answer) => {
+        child.off("exit", exited);
+        resolve(answer as T);
+      });
+      child.send(request);
+    });
+  const started = await ask<ServerStarted>({ type: "start", tree, kubeconfig, reviewCacheMs });
+  return { label, child, started, ask };
+}
+
+/** Creates the namespace, policy, MCPServer, pods and their bound tokens; returns the tokens. */
+async function createWorkloads(kc: KubeConfig, podCount: number): Promise<string[]> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const namespace = "bench";
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await custom.createClusterCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "cryptopolicies",
+    body: {
+      apiVersion: API_VERSION,
+      kind: "CryptoPolicy",
+      metadata: { name: "bench" },
+      spec: { identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: "1h" } },
+    },
+  });
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: "mcpservers",
+    body: {
+      apiVersion: API_VERSION,
+      kind: "MCPServer",
+      metadata: { name: "search" },
+      spec: { selector: { matchLabels: { app: "search" } }, port: "mcp" },
+    },
+  });
+  const tokens: string[] = [];
+  for (let i = 0; i < podCount; i++) {
+    const sa = `search-${i}`;
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } });
+    const pod = await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: sa, labels: { app: "search" } },
+        spec: { serviceAccountName: sa, containers: [{ name: "c", image: "x" }] },
+      },
+    });
+    const bound = { kind: "Pod", apiVersion: "v1", name: sa, uid: pod.metadata!.uid };
+    const request = await core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace,
+      body: {
+        spec: { audiences: [DEFAULT_AUDIENCE], expirationSeconds: 3600, boundObjectRef: bound },
+      },
+    });
+    if (!request.status?.token) throw new Error("TokenRequest returned no token");
+    tokens.push(request.status.token);
+  }
+  return tokens;
+}
+
+interface Row {
+  variant: string;
+  clients: Clients;
+  backend: SignatureBackendName;
+}
+interface Pooled extends LoadResult {
+  cpuMicros: number;
+  /** kube-apiserver's and etcd's CPU time over the measured part, in seconds. */
+  apiCpuSeconds: number;
+  /** The raw ML-DSA-87 sign rate measured just before each of the row's rounds. */
+  signRates: number[];
+}
+
+const list = <T extends string>(text: string, allowed: readonly T[], name: string): T[] => {
+  const items = text.split(",").filter(Boolean) as T[];
+  const bad = items.filter((item) => !allowed.includes(item));
+  if (items.length === 0 || bad.length > 0)
+    throw new Error(`\`--${name}\` must list ${allowed.join(", ")}; got "${text}"`);
+  return items;
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -109,70 +246,38 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "8" },
       rounds: { type: "string", default: "2" },
       pods: { type: "string", default: "10" },
+      variant: { type: "string", multiple: true, default: [] },
+      clients: { type: "string", default: "keep-alive,new" },
+      backends: { type: "string", default: "native" },
+      "cpu-prof": { type: "string" },
     },
   });
   const seconds = Number(values.duration);
   const connections = Number(values.connections);
   const rounds = Number(values.rounds);
   const podCount = Number(values.pods);
+  const variants = (values.variant.length ? values.variant : ["current=."]).map((spec) => {
+    const m = /^([^=]+)=([^:]+)(?::(\d+))?$/.exec(spec);
+    if (!m) throw new Error(`\`--variant\` must be label=dir[:reviewCacheMs], got "${spec}"`);
+    return {
+      label: m[1]!,
+      tree: resolve(m[2]!),
+      ...(m[3] !== undefined && { reviewCacheMs: Number(m[3]) }),
+    };
+  });
+  const clientModes = list<Clients>(values.clients, ["keep-alive", "new"], "clients");
+  const backends = list<SignatureBackendName>(values.backends, ["native", "noble"], "backends");
   console.log(benchHeader("Issuance benchmark"));
 
   const raw = rawRates();
 
   const cp = await startControlPlane({ log: () => undefined });
+  const issuers: IssuerChild[] = [];
   try {
     await installCrds(cp.kubeconfigPath);
     const kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);
-    const core = kc.makeApiClient(CoreV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const namespace = "bench";
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await custom.createClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: "cryptopolicies",
-      body: {
-        apiVersion: API_VERSION,
-        kind: "CryptoPolicy",
-        metadata: { name: "bench" },
-        spec: { identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: "1h" } },
-      },
-    });
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: "mcpservers",
-      body: {
-        apiVersion: API_VERSION,
-        kind: "MCPServer",
-        metadata: { name: "search" },
-        spec: { selector: { matchLabels: { app: "search" } }, port: "mcp" },
-      },
-    });
-    const tokens: string[] = [];
-    for (let i = 0; i < podCount; i++) {
-      const sa = `search-${i}`;
-      await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } });
-      const pod = await core.createNamespacedPod({
-        namespace,
-        body: {
-          metadata: { name: sa, labels: { app: "search" } },
-          spec: { serviceAccountName: sa, containers: [{ name: "c", image: "x" }] },
-        },
-      });
-      const bound = { kind: "Pod", apiVersion: "v1", name: sa, uid: pod.metadata!.uid };
-      const request = await core.createNamespacedServiceAccountToken({
-        name: sa,
-        namespace,
-        body: {
-          spec: { audiences: [DEFAULT_AUDIENCE], expirationSeconds: 3600, boundObjectRef: bound },
-        },
-      });
-      if (!request.status?.token) throw new Error("TokenRequest returned no token");
-      tokens.push(request.status.token);
-    }
+    const tokens = await createWorkloads(kc, podCount);
     const csrs = await Promise.all(
       Array.from({ length: 20 }, () =>
         createCsr({
@@ -180,77 +285,69 @@ async function main(): Promise<void> {
         }),
       ),
     );
+    // The API server's and etcd's CPU time: what each identity costs the control plane.
+    const apiCpu = () =>
+      (["kube-apiserver", "etcd"] as const).reduce(
+        (total, name) => total + (procSample(cp.processes[name].pid ?? -1)?.cpuSeconds ?? 0),
+        0,
+      );
+    for (const variant of variants)
+      issuers.push(await startIssuerChild(variant, cp.kubeconfigPath, values["cpu-prof"]));
 
-    const log = pino({ level: "silent" });
-    const watch = <T extends KubernetesObject>(apiVersion: string, plural: string) =>
-      new Informer<T>(kc, { resource: { apiVersion, plural }, log });
-    const caches = {
-      servers: watch<MCPServer>(API_VERSION, "mcpservers"),
-      policies: watch<CryptoPolicy>(API_VERSION, "cryptopolicies"),
-      namespaces: watch<V1Namespace>("v1", "namespaces"),
-    };
-    for (const i of Object.values(caches)) i.start();
-    await Promise.all(Object.values(caches).map((i) => i.whenSynced()));
-    const authority = await createStaticAuthority({ algorithm: "ML-DSA-87" });
-    const issuer = await startIssuer({
-      kc,
-      address: { host: "127.0.0.1", port: 0 },
-      caches,
-      authority,
-      trustDomain: "cluster.local",
-      servingNames: [],
-      registry: new Registry(),
-      log,
-    });
-    await issuer.whenServing();
-    // Rounds alternate the backends (native first, then noble first, …) so that load from elsewhere on
-    // the machine falls on both; each backend's rounds are pooled.
-    const pooled = {
-      native: { latencies: [] as number[], elapsed: 0, statuses: {} as Record<string, number> },
-      noble: { latencies: [] as number[], elapsed: 0, statuses: {} as Record<string, number> },
-    };
+    const rows: Row[] = variants.flatMap(({ label }) =>
+      clientModes.flatMap((clients) =>
+        backends.map((backend) => ({ variant: label, clients, backend })),
+      ),
+    );
+    const pooled = new Map<Row, Pooled>(
+      rows.map((row) => [
+        row,
+        {
+          latencies: [],
+          elapsed: 0,
+          statuses: {},
+          clientCpuMicros: 0,
+          cpuMicros: 0,
+          apiCpuSeconds: 0,
+          signRates: [],
+        },
+      ]),
+    );
     for (let round = 0; round < rounds; round++) {
-      for (const backend of round % 2
-        ? (["noble", "native"] as const)
-        : (["native", "noble"] as const)) {
-        useBackend(backend, [authority.anchor.key]);
-        const r = await loadFrom({
-          port: issuer.port,
-          trust: authority.bundle(),
+      for (const row of round % 2 ? [...rows].reverse() : rows) {
+        const issuer = issuers.find((i) => i.label === row.variant)!;
+        await issuer.ask({ type: "backend", backend: row.backend });
+        // The raw rate right beside the row, so that the ratio compares like with like on a busy machine.
+        pooled.get(row)!.signRates.push(signRate87(row.backend, 1000));
+        // The issuer's CPU time over the measured part, after the load's warm-up.
+        let cpuBefore: Promise<NodeJS.CpuUsage> | undefined;
+        let apiBefore = 0;
+        const job = {
+          port: issuer.started.port,
+          trust: issuer.started.bundle,
           tokens,
           csrs,
           seconds: seconds / rounds,
           connections,
+          clients: row.clients,
+        };
+        const r = await loadFrom(job, () => {
+          apiBefore = apiCpu();
+          return (cpuBefore = issuer.ask({ type: "cpu" }));
         });
-        const p = pooled[backend];
+        const apiAfter = apiCpu();
+        const before = await cpuBefore!;
+        const cpuAfter = await issuer.ask<NodeJS.CpuUsage>({ type: "cpu" });
+        const p = pooled.get(row)!;
         p.latencies.push(...r.latencies);
         p.elapsed += r.elapsed;
-        for (const [k, n] of Object.entries(r.statuses)) p.statuses[k] = (p.statuses[k] ?? 0) + n;
+        p.cpuMicros += cpuAfter.user + cpuAfter.system - (before.user + before.system);
+        p.apiCpuSeconds += apiAfter - apiBefore;
+        p.clientCpuMicros += r.clientCpuMicros;
+        for (const [k, count] of Object.entries(r.statuses))
+          p.statuses[k] = (p.statuses[k] ?? 0) + count;
       }
     }
-    const rows: string[] = [];
-    const rates: Partial<Record<SignatureBackendName, number>> = {};
-    for (const backend of ["native", "noble"] as const) {
-      const { latencies, elapsed, statuses } = pooled[backend];
-      const ok = statuses["200"] ?? 0;
-      if (ok !== latencies.length)
-        throw new Error(`${backend}: not all issued: ${JSON.stringify(statuses)}`);
-      const sorted = latencies.sort((a, b) => a - b);
-      const { sign87, verify65 } = raw.find((x) => x.backend === backend)!;
-      rates[backend] = ok / elapsed;
-      const cells = [
-        (ok / elapsed).toFixed(1),
-        quantile(sorted, 0.5).toFixed(1),
-        quantile(sorted, 0.99).toFixed(1),
-        ok,
-        Math.round(sign87),
-        Math.round(verify65),
-      ];
-      rows.push(`| ${backend} | ${cells.join(" | ")} |`);
-    }
-    useBackend("native", []);
-    await issuer.stop();
-    await Promise.all(Object.values(caches).map((i) => i.stop()));
 
     console.log(
       "Raw ML-DSA through the signature backends (`SIGNATURE_BACKENDS`), this run, before the load: one thread, 1 KiB message, 1 s per backend and operation in 5 rounds alternating the backends, median round:\n",
@@ -262,23 +359,51 @@ async function main(): Promise<void> {
         `| ${x.backend} | ${Math.round(x.sign65)} | ${Math.round(x.sign87)} | ${Math.round(x.verify65)} |`,
       );
     console.log(
-      `\nIssuance: ${seconds} s per row in ${rounds} rounds alternating the backends, each after a 1 s warm-up, ${connections} concurrent agents from a second process, a new TLS 1.3 ` +
-        `X25519MLKEM768 connection per request; ML-DSA-65 CSRs, ML-DSA-87 anchor; ${podCount} pods; every request a real ` +
-        `TokenReview and pod GET against the local kube-apiserver (same machine). Every request was issued (200).\n`,
+      `\nIssuance: ${seconds} s per row in ${rounds} rounds alternating the rows, each after a 1 s warm-up, ` +
+        `${connections} concurrent agents from another process; ML-DSA-65 CSRs, ML-DSA-87 anchor; ${podCount} pods ` +
+        `and their tokens, reused; the local kube-apiserver on the same machine. Every request was issued (200).\n`,
     );
     console.log(
-      "| X.509 signature backend | identities/s | p50 ms | p99 ms | requests | raw ML-DSA-87 sign/s | raw ML-DSA-65 verify/s |",
+      "| variant | clients | X.509 signature backend | identities/s | raw ML-DSA-87 sign/s beside it | ratio | p50 ms | p99 ms | issuer CPU ms per identity | API server + etcd CPU ms per identity | load CPU ms per identity | requests |",
     );
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (const row of rows) console.log(row);
-    const [native, noble] = [raw[0]!, raw[1]!];
     console.log(
-      `\nnative/noble, same run: identities/s ${(rates.native! / rates.noble!).toFixed(1)}x; raw ML-DSA-87 ` +
-        `sign ${(native.sign87 / noble.sign87).toFixed(1)}x, ML-DSA-65 sign ${(native.sign65 / noble.sign65).toFixed(1)}x, ` +
-        `ML-DSA-65 verify ${(native.verify65 / noble.verify65).toFixed(1)}x. Raw ML-DSA-87 sign rate over ` +
-        `identities/s: native ${(native.sign87 / rates.native!).toFixed(1)}x, noble ${(noble.sign87 / rates.noble!).toFixed(1)}x.`,
+      "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
+    for (const row of rows) {
+      const { latencies, elapsed, statuses, cpuMicros, apiCpuSeconds, clientCpuMicros, signRates } =
+        pooled.get(row)!;
+      const ok = statuses["200"] ?? 0;
+      if (ok !== latencies.length)
+        throw new Error(
+          `${row.variant} ${row.clients} ${row.backend}: not all issued: ${JSON.stringify(statuses)}`,
+        );
+      const sorted = latencies.sort((a, b) => a - b);
+      const rate = ok / elapsed;
+      const sign87 = median(signRates);
+      const cells = [
+        row.variant,
+        row.clients,
+        row.backend,
+        rate.toFixed(1),
+        Math.round(sign87),
+        (rate / sign87).toFixed(2),
+        quantile(sorted, 0.5).toFixed(1),
+        quantile(sorted, 0.99).toFixed(1),
+        (cpuMicros / 1000 / ok).toFixed(2),
+        ((apiCpuSeconds * 1000) / ok).toFixed(2),
+        (clientCpuMicros / 1000 / ok).toFixed(2),
+        ok,
+      ];
+      console.log(`| ${cells.join(" | ")} |`);
+    }
   } finally {
+    await Promise.all(
+      issuers.map(async (issuer) => {
+        const exited = new Promise((r) => issuer.child.once("exit", r));
+        issuer.child.send({ type: "stop" } satisfies ServerRequest);
+        await exited;
+      }),
+    );
     await cp.stop();
   }
 }

@@ -30,14 +30,10 @@ import type {
 import { API_VERSION } from "./api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
 import { MANAGED_LABELS } from "./kube/apply.ts";
+import { issuerPodFields } from "./identity/issuer/pod-read.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
 import { proxyOnlySpec } from "./policy/sidecar.ts";
-import {
-  Informer,
-  metadataOnly,
-  stripManagedFields,
-  type InformerOptions,
-} from "./runtime/informer.ts";
+import { Informer, stripManagedFields, type InformerOptions } from "./runtime/informer.ts";
 import { InformerSet, type WatchedCache } from "./runtime/informer-set.ts";
 
 /**
@@ -109,14 +105,15 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
           }),
       )
     : new Informer<V1Namespace>(kc, { resource: namespaceResource });
-  // Pods: keep only what the controllers read, the metadata and, of the injected proxy alone, its name,
-  // image, restart policy and args (whether it counts as the pod's transport).
+  // Pods: keep only what is read of them: the metadata, the service account (the issuer checks a
+  // token's pod against it) and, of the injected proxy alone, its name, image, restart policy and args
+  // (whether it counts as the pod's transport).
   const pods = over<V1Pod>(watched, {
     resource: { apiVersion: "v1", plural: "pods" },
     transform: (pod) => {
-      const lean = metadataOnly(pod);
-      const spec = proxyOnlySpec(pod);
-      return spec ? { ...lean, spec } : lean;
+      const lean = issuerPodFields(pod);
+      const proxy = proxyOnlySpec(pod);
+      return proxy ? { ...lean, spec: { ...lean.spec, ...proxy } } : lean;
     },
   });
   const secrets = over<V1Secret>(withOwn, {

@@ -92,7 +92,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
- * Cached views, and fresh ones read through `kc` within `timeoutMs` (default 2 s).
+ * Cached views, and fresh ones read through `kc` within `timeoutMs` (default 2 s). A fresh read that
+ * gives up, because it timed out or one of its three lists failed, aborts the lists still running, so
+ * the bound on reads in flight (fresh-reads.ts) is a bound on requests to the API server too.
  *
  * @example
  * const views = clusterViews(caches, kc, 2000);
@@ -107,26 +109,35 @@ export function clusterViews(caches: ViewCaches, kc: KubeConfig, timeoutMs = 200
       // By name: RBAC grants a namespace-scoped install its namespaces by `resourceNames`, which
       // authorizes a list by `metadata.name` and no other.
       const selector = `metadata.name=${name}`;
-      const [namespaces, servers, policies] = await withTimeout(
-        Promise.all([
-          listJson<V1Namespace>(kc, "/api/v1/namespaces", { fieldSelector: selector }),
-          listJson<MCPServer>(
-            kc,
-            resourcePath({ apiVersion: API_VERSION, plural: "mcpservers" }, name),
-          ),
-          listJson<CryptoPolicy>(
-            kc,
-            resourcePath({ apiVersion: API_VERSION, plural: "cryptopolicies" }),
-          ),
-        ]),
-        timeoutMs,
-        `reading namespace "${name}"`,
-      );
-      return overlayView(cached(), name, {
-        namespace: namespaces.items.find((n) => n.metadata?.name === name),
-        servers: servers.items,
-        policies: policies.items,
-      });
+      const reading = new AbortController();
+      const { signal } = reading;
+      try {
+        const [namespaces, servers, policies] = await withTimeout(
+          Promise.all([
+            listJson<V1Namespace>(kc, "/api/v1/namespaces", { fieldSelector: selector, signal }),
+            listJson<MCPServer>(
+              kc,
+              resourcePath({ apiVersion: API_VERSION, plural: "mcpservers" }, name),
+              { signal },
+            ),
+            listJson<CryptoPolicy>(
+              kc,
+              resourcePath({ apiVersion: API_VERSION, plural: "cryptopolicies" }),
+              { signal },
+            ),
+          ]),
+          timeoutMs,
+          `reading namespace "${name}"`,
+        );
+        return overlayView(cached(), name, {
+          namespace: namespaces.items.find((n) => n.metadata?.name === name),
+          servers: servers.items,
+          policies: policies.items,
+        });
+      } finally {
+        // Done, timed out, or one list failed: whatever is still running is no longer wanted.
+        reading.abort(new Error(`gave up reading namespace "${name}"`));
+      }
     },
   };
 }

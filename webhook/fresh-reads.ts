@@ -11,7 +11,9 @@
  *   under way.
  * - Bounded: at most `maxNamespaces` namespaces are read at once; a read of one more fails at once with
  *   {@link FreshReadsBusyError}, and admission falls back as it does for any failed read (it keeps the
- *   denial it had from the cache, or denies a namespace it has never seen: it fails closed).
+ *   denial it had from the cache, or denies a namespace it has never seen: it fails closed). A read that
+ *   gives up (its deadline, a failed list) cancels its requests as it ends (cluster-view.ts), so a place
+ *   freed here is a request fewer on the API server, not one left running behind.
  *
  * @example
  * const views = clusterViews(caches, kc);

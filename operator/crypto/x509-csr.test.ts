@@ -5,7 +5,7 @@ import { SIGNATURE_SIZES } from "./signature.ts";
 import { nativeSignature } from "./signature-native.ts";
 import { nobleSignature } from "./signature-noble.ts";
 import { createCsr, verifyCsr } from "./x509-csr.ts";
-import { MAX_PEM_LENGTH, WEBCRYPTO, x509 } from "./x509-lib.ts";
+import { asn1Csr, AsnConvert, MAX_PEM_LENGTH, WEBCRYPTO, x509 } from "./x509-lib.ts";
 import { signingKeyPair } from "./x509-keys.ts";
 import { testAnchor } from "./testdata/identities.ts";
 
@@ -69,6 +69,56 @@ describe("verifyCsr refuses", () => {
     );
     await expect(verifyCsr(csr.toString("pem"))).rejects.toThrow(
       "`csr` holds an ML-DSA-65 key but is signed with ML-DSA-87",
+    );
+  });
+
+  // A request re-signed by its own key after a change to what it says: only the change can refuse it.
+  async function resigned(
+    change: (request: asn1Csr.CertificationRequest) => void,
+  ): Promise<string> {
+    const der = x509.PemConverter.decodeFirst(await createCsr({ key }));
+    const request = AsnConvert.parse(der, asn1Csr.CertificationRequest);
+    change(request);
+    const info = AsnConvert.serialize(request.certificationRequestInfo);
+    request.certificationRequestInfoRaw = undefined;
+    request.signature = await WEBCRYPTO.subtle.sign(
+      { name: key.algorithm },
+      signingKeyPair(key).privateKey,
+      info,
+    );
+    return pem(AsnConvert.serialize(request));
+  }
+
+  it("a re-signed request as such, so the changes below are what refuses them", async () => {
+    await expect(verifyCsr(await resigned(() => undefined))).resolves.toMatchObject({
+      algorithm: "ML-DSA-65",
+    });
+  });
+
+  it.each([
+    ["NULL", [0x05, 0x00]],
+    ["an OCTET STRING", [0x04, 0x01, 0x07]],
+  ])(
+    "a key whose algorithm identifier carries parameters (%s; RFC 9881: none)",
+    async (_, bytes) => {
+      const csr = await resigned((request) => {
+        request.certificationRequestInfo.subjectPKInfo.algorithm.parameters = new Uint8Array(
+          bytes,
+        ).buffer;
+      });
+      await expect(verifyCsr(csr)).rejects.toThrow(
+        "`csr` must request a certificate for an ML-DSA key",
+      );
+    },
+  );
+
+  it("a key of the wrong length for its parameter set", async () => {
+    const csr = await resigned((request) => {
+      const spki = request.certificationRequestInfo.subjectPKInfo;
+      spki.subjectPublicKey = spki.subjectPublicKey.slice(0, 1312);
+    });
+    await expect(verifyCsr(csr)).rejects.toThrow(
+      "`csr` must request a certificate for an ML-DSA key",
     );
   });
 

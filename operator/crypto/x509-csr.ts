@@ -5,15 +5,29 @@
  * ignored: the identity in the certificate comes from the verified service-account token, never from the
  * request.
  *
+ * A request is read once, as @peculiar/asn1-csr's RFC 2986 structure, and its signature verified over the
+ * bytes it came with: every issuance verifies one, and the library's request object encodes the key again
+ * and imports it twice on the way.
+ *
  * @example
  * const csrPem = await createCsr({ key: { algorithm: "ML-DSA-65", seed } });
  * const { algorithm, publicKey } = await verifyCsr(csrPem); // "ML-DSA-65", 1952 bytes
  */
 import { SIGNATURE_ALGORITHMS } from "../api/algorithms.ts";
-import { algorithmName, decodePem, WEBCRYPTO, withNewline, x509 } from "./x509-lib.ts";
 import {
+  algorithmName,
+  asn1Csr,
+  type asn1X509,
+  AsnConvert,
+  decodePem,
+  WEBCRYPTO,
+  withNewline,
+  x509,
+} from "./x509-lib.ts";
+import {
+  assertVerificationKey,
   signingKeyPair,
-  verificationKeyFromSpki,
+  verificationCryptoKey,
   type SigningSeed,
   type VerificationKey,
 } from "./x509-keys.ts";
@@ -78,19 +92,20 @@ export async function createCsr(options: CsrOptions): Promise<string> {
  */
 export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
   const der = decodePem(pem, "CERTIFICATE REQUEST", "csr");
-  let csr: x509.Pkcs10CertificateRequest;
+  let request: asn1Csr.CertificationRequest;
   try {
-    csr = new x509.Pkcs10CertificateRequest(der);
+    request = AsnConvert.parse(der, asn1Csr.CertificationRequest);
   } catch (cause) {
     throw new RangeError("`csr` is not a valid PKCS#10 certificate request", { cause });
   }
-  const signedWith = algorithmName(csr.signatureAlgorithm);
+  const signedWith = algorithmName(ALGORITHMS.toWebAlgorithm(request.signatureAlgorithm));
   if (!(SIGNATURE_ALGORITHMS as readonly string[]).includes(signedWith)) {
     throw new RangeError(`\`csr\` must be signed with ML-DSA; it is signed with ${signedWith}`);
   }
+  const info = request.certificationRequestInfo;
   let key: VerificationKey;
   try {
-    key = verificationKeyFromSpki(new Uint8Array(csr.publicKey.rawData));
+    key = mlDsaKey(info.subjectPKInfo);
   } catch (cause) {
     throw new RangeError("`csr` must request a certificate for an ML-DSA key", { cause });
   }
@@ -101,7 +116,15 @@ export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
   }
   let valid: boolean;
   try {
-    valid = await csr.verify(WEBCRYPTO);
+    // The signed bytes as they came (never re-encoded); an ML-DSA signature is the BIT STRING's bits.
+    const signed = request.certificationRequestInfoRaw ?? AsnConvert.serialize(info);
+    const verifier = verificationCryptoKey(key);
+    valid = await WEBCRYPTO.subtle.verify(
+      { name: signedWith },
+      verifier,
+      request.signature,
+      signed,
+    );
   } catch (cause) {
     throw new RangeError("`csr` signature could not be verified", { cause });
   }
@@ -110,5 +133,25 @@ export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
       "`csr` signature does not verify: no proof of possession of the requested key",
     );
   }
-  return { ...key, subject: csr.subject };
+  return { ...key, subject: new x509.Name(info.subject).toString() };
+}
+
+// Every signature algorithm @peculiar/x509 knows, to name the one a request was signed with.
+const ALGORITHMS = new x509.AlgorithmProvider();
+
+// The ML-DSA key of a SubjectPublicKeyInfo (RFC 9881: an ML-DSA OID without parameters, the raw key as
+// the BIT STRING); an Error for anything else.
+function mlDsaKey(spki: asn1X509.SubjectPublicKeyInfo): VerificationKey {
+  const algorithm = algorithmName(ALGORITHMS.toWebAlgorithm(spki.algorithm));
+  if (!(SIGNATURE_ALGORITHMS as readonly string[]).includes(algorithm))
+    throw new RangeError(`the key is ${algorithm}`);
+  // Absent parses as undefined; a NULL (as RSA keys carry) as null: both refused but absent.
+  if (spki.algorithm.parameters !== undefined)
+    throw new RangeError("an ML-DSA key's algorithm must have no parameters");
+  const key = {
+    algorithm: algorithm as VerificationKey["algorithm"],
+    publicKey: new Uint8Array(spki.subjectPublicKey),
+  };
+  assertVerificationKey(key);
+  return key;
 }

@@ -6,8 +6,8 @@ import { nativeSignature } from "./signature-native.ts";
 import { createCaCertificate } from "./x509-ca.ts";
 import { createCsr, verifyCsr } from "./x509-csr.ts";
 import { issueCertificate, type IssueOptions } from "./x509-issue.ts";
-import { x509 } from "./x509-lib.ts";
-import { privateKeyPem } from "./x509-keys.ts";
+import { asn1X509, AsnConvert, WEBCRYPTO, x509 } from "./x509-lib.ts";
+import { privateKeyPem, signingKeyPair, verificationCryptoKey } from "./x509-keys.ts";
 import { HOUR_MS, testAnchor, testWorkload, type TestAnchor } from "./testdata/identities.ts";
 
 const OID_ML_DSA_87 = "2.16.840.1.101.3.4.3.19";
@@ -115,6 +115,96 @@ describe("issueCertificate", () => {
       ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId,
     );
     expect(leaf.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it("makes, but for the serial and the signature, the certificate @peculiar/x509's generator makes", async () => {
+    const ca = new x509.X509Certificate(anchor.certificate);
+    const publicKey = verificationCryptoKey(options.subjectKey);
+    const reference = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: "01",
+        subject: [],
+        issuer: ca.subjectName,
+        notBefore: options.notBefore,
+        notAfter: options.notAfter,
+        publicKey,
+        signingKey: signingKeyPair(anchor.key).privateKey,
+        signingAlgorithm: { name: anchor.key.algorithm },
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension(
+            [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+            false,
+          ),
+          new x509.SubjectAlternativeNameExtension(
+            [
+              { type: "url", value: SPIFFE_ID },
+              ...options.dnsNames!.map((value) => ({ type: "dns" as const, value })),
+            ],
+            true,
+          ),
+          new x509.AuthorityKeyIdentifierExtension(
+            ca.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId,
+            false,
+          ),
+          await x509.SubjectKeyIdentifierExtension.create(publicKey, false, WEBCRYPTO),
+        ],
+      },
+      WEBCRYPTO,
+    );
+    const tbs = (pem: string | ArrayBuffer) => {
+      const { tbsCertificate } = AsnConvert.parse(
+        typeof pem === "string" ? x509.PemConverter.decodeFirst(pem) : pem,
+        asn1X509.Certificate,
+      );
+      tbsCertificate.serialNumber = new Uint8Array([1]).buffer;
+      return Buffer.from(AsnConvert.serialize(tbsCertificate)).toString("hex");
+    };
+    const ours = await issueCertificate(options);
+    expect(tbs(ours)).toBe(tbs(reference.rawData));
+    const [a, b] = [new x509.X509Certificate(ours), reference];
+    expect(a.signatureAlgorithm).toEqual(b.signatureAlgorithm);
+    expect(await a.verify({ publicKey: ca.publicKey, signatureOnly: true }, WEBCRYPTO)).toBe(true);
+  });
+
+  it("identifies the subject key as @peculiar/x509 does (RFC 5280 method 1, SHA-1 of the key)", async () => {
+    const leaf = new x509.X509Certificate(await issueCertificate(options));
+    const expected = await x509.SubjectKeyIdentifierExtension.create(
+      verificationCryptoKey(options.subjectKey),
+      false,
+      WEBCRYPTO,
+    );
+    expect(leaf.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId).toBe(expected.keyId);
+  });
+
+  it("signs under each of two anchors in turn, with that anchor's name and key identifier", async () => {
+    const other = await testAnchor({ now });
+    for (const signer of [anchor, other, anchor, other]) {
+      const pem = await issueCertificate({
+        ...options,
+        issuer: { certificate: signer.certificate, key: signer.key },
+      });
+      const [leaf, ca] = [new X509Certificate(pem), new X509Certificate(signer.certificate)];
+      expect(leaf.checkIssued(ca)).toBe(true);
+      expect(leaf.verify(ca.publicKey)).toBe(true);
+      expect(
+        new x509.X509Certificate(pem).getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId,
+      ).toBe(
+        new x509.X509Certificate(signer.certificate).getExtension(
+          x509.SubjectKeyIdentifierExtension,
+        )?.keyId,
+      );
+    }
+  });
+
+  it("refuses another key for a certificate it has already signed with", async () => {
+    await issueCertificate(options);
+    const other = await testAnchor({ now });
+    await expect(
+      issueCertificate({ ...options, issuer: { ...options.issuer, key: other.key } }),
+    ).rejects.toThrow("`issuer.key` is not the key of `issuer.certificate`");
+    await expect(issueCertificate(options)).resolves.toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
 
   it("gives each issuance a fresh serial", async () => {

@@ -9,6 +9,7 @@ import {
   signingKeyPair,
   verificationCryptoKey,
   verificationKeyFromSpki,
+  assertVerificationKey,
 } from "./x509-keys.ts";
 
 const message = new TextEncoder().encode("initialize");
@@ -75,6 +76,10 @@ describe("the conversions check their input", () => {
     [
       "`publicKey` must be 2592 bytes for ML-DSA-87",
       () => verificationCryptoKey({ algorithm: "ML-DSA-87", publicKey: new Uint8Array(1) }),
+    ],
+    [
+      "`publicKey` must be 1952 bytes for ML-DSA-65",
+      () => assertVerificationKey({ algorithm: "ML-DSA-65", publicKey: new Uint8Array(2592) }),
     ],
   ])("%s", (message, call) => {
     expect(call).toThrow(message);

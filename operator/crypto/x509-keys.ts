@@ -78,6 +78,19 @@ export function verificationCryptoKey(key: VerificationKey): nodeCrypto.webcrypt
 }
 
 /**
+ * Checks a public key as {@link verificationCryptoKey} does (an ML-DSA parameter set node:crypto has, the
+ * right length), without making a key of it: every byte string of that length is an ML-DSA public key.
+ * Throws an Error naming `algorithm` or `publicKey`.
+ *
+ * @example
+ * assertVerificationKey({ algorithm: "ML-DSA-65", publicKey }); // before putting it in a certificate
+ */
+export function assertVerificationKey(key: VerificationKey): void {
+  assertSupported(key.algorithm);
+  assertSignatureBytes(key.algorithm, "publicKey", key.publicKey);
+}
+
+/**
  * The private key as PKCS#8 PEM (OpenSSL 3.5 writes the RFC 9881 `both` form: seed and expanded key), which
  * is what node:tls's `key` option takes. Key material: never log it.
  *

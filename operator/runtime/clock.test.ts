@@ -45,6 +45,21 @@ describe("FakeClock", () => {
     expect(steps).toEqual(["slept 1", "slept 2"]);
   });
 
+  it("tells a test when code under test has set its next timer, however long it took to get there", async () => {
+    const clock = new FakeClock();
+    let sleeping = false;
+    const waited = clock.whenTimers(1).then(() => (sleeping = true));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // real work on the way to the sleep
+    expect(sleeping).toBe(false);
+    void clock.sleep(1000);
+    await waited;
+    expect(sleeping).toBe(true);
+    await expect(clock.whenTimers(1)).resolves.toBeUndefined(); // already waiting: at once
+    const two = clock.whenTimers(2);
+    clock.setTimer(5000, () => undefined);
+    await expect(two).resolves.toBeUndefined();
+  });
+
   it("ends a sleep early, without rejecting, when its signal aborts", async () => {
     const clock = new FakeClock();
     const abort = new AbortController();

@@ -110,6 +110,7 @@ export class FakeClock implements Clock {
   private time: number;
   private seq = 0;
   private readonly timers = new Set<Pending>();
+  private readonly waiters: { count: number; resolve: () => void }[] = [];
 
   constructor(start: Date = new Date("2030-01-01T00:00:00Z")) {
     this.time = start.getTime();
@@ -122,7 +123,25 @@ export class FakeClock implements Clock {
   setTimer(ms: number, fn: () => void): Timer {
     const pending = { due: this.time + (ms > 0 ? ms : 0), seq: this.seq++, fn };
     this.timers.add(pending);
+    for (const waiter of [...this.waiters])
+      if (this.timers.size >= waiter.count) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
     return { cancel: () => this.timers.delete(pending) };
+  }
+
+  /**
+   * Resolves once at least `count` timers are waiting (at once if they already are): how a test waits
+   * for code that runs on real I/O to reach its next sleep, without polling against a real-time deadline.
+   *
+   * @example
+   * clock.setTimer(1000, tick);
+   * await clock.whenTimers(1); // already true
+   */
+  whenTimers(count = 1): Promise<void> {
+    if (this.timers.size >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -64,11 +64,16 @@ export class HttpError extends Error {
 
 const LIST_TIMEOUT_MS = 60_000;
 
-async function getJson(kc: KubeConfig, path: string, query: URLSearchParams): Promise<unknown> {
+async function getJson(
+  kc: KubeConfig,
+  path: string,
+  query: URLSearchParams,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error("The KubeConfig has no current cluster");
   const url = new URL(`${server}${path}?${query.toString()}`);
-  const options: RequestOptions = { headers: { accept: "application/json" } };
+  const options: RequestOptions = { headers: { accept: "application/json" }, signal };
   await kc.applyToHTTPSOptions(options);
   return new Promise((resolve, reject) => {
     const req = request(url, options, (res) => {
@@ -100,25 +105,36 @@ async function getJson(kc: KubeConfig, path: string, query: URLSearchParams): Pr
 }
 
 /**
- * Lists a collection as the API server's JSON, following `continue` tokens in pages of `limit`.
+ * Lists a collection as the API server's JSON, following `continue` tokens in pages of `limit`. When
+ * `signal` aborts, the request in flight is abandoned (its connection closed) and the list rejects with
+ * the signal's reason; a caller that gives up on a list should abort it, or the request runs on until
+ * the API server answers or the 60 s list timeout.
  *
  * @example
  * const { items, metadata } = await listJson<MCPServer>(kc, "/apis/latticeguard.dev/v1alpha1/mcpservers");
+ * await listJson(kc, path, { signal: AbortSignal.timeout(2000) });
  */
 export async function listJson<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
-  options: { labelSelector?: string; fieldSelector?: string; limit?: number } = {},
+  options: {
+    labelSelector?: string;
+    fieldSelector?: string;
+    limit?: number;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<KubernetesListObject<T>> {
+  const { signal } = options;
   const items: T[] = [];
   let page: KubernetesListObject<T>;
   let next: string | undefined;
   do {
+    signal?.throwIfAborted();
     const query = new URLSearchParams({ limit: String(options.limit ?? 500) });
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
     if (options.fieldSelector) query.set("fieldSelector", options.fieldSelector);
     if (next) query.set("continue", next);
-    page = (await getJson(kc, path, query)) as KubernetesListObject<T>;
+    page = (await getJson(kc, path, query, signal)) as KubernetesListObject<T>;
     // Items of a list carry no apiVersion and kind; watch events do. Fill them in to match.
     const kind = page.kind?.replace(/List$/, "");
     for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });

@@ -1,6 +1,7 @@
 /**
  * What the workload-identity integration tests share: the issuance API started in this process on
- * 127.0.0.1 with a static authority (an ML-DSA-87 anchor) and informers over the real API server;
+ * 127.0.0.1 with a static authority (an ML-DSA-87 anchor) and the operator's informers over the real API
+ * server (pods as the operator caches them, with their service account);
  * workloads (a ServiceAccount and a Pod) created in the real API server; projected tokens from the real
  * TokenRequest API; a CryptoPolicy for the test's namespace, deleted after the file.
  *
@@ -20,6 +21,7 @@ import {
   startIssuer,
   type IssuanceReport,
 } from "../../operator/identity/issuer/issuer.ts";
+import { issuerPodFields } from "../../operator/identity/issuer/pod-read.ts";
 import type { StaticAuthority } from "../../operator/identity/issuer/static-authority.ts";
 import { Informer } from "../../operator/runtime/informer.ts";
 import { kubeConfig } from "./harness.ts";
@@ -43,6 +45,7 @@ export interface TestIssuer {
   /** Every `onIssued` report. */
   issued: IssuanceReport[];
   caches: {
+    pods: Informer<V1Pod>;
     servers: Informer<MCPServer>;
     policies: Informer<CryptoPolicy>;
     namespaces: Informer<V1Namespace>;
@@ -63,6 +66,11 @@ export async function startTestIssuer(options: {
   const lines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
   const caches = {
+    pods: new Informer<V1Pod>(kc, {
+      resource: { apiVersion: "v1", plural: "pods" },
+      transform: issuerPodFields,
+      log,
+    }),
     servers: new Informer<MCPServer>(kc, {
       resource: { apiVersion: API_VERSION, plural: "mcpservers" },
       log,

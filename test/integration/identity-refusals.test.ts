@@ -1,6 +1,7 @@
 /**
  * The issuance API's refusals against the real API server: every token comes from the real TokenRequest
- * API and is reviewed by the real TokenReview API; every pod is read back from the API server. The
+ * API and is reviewed by the real TokenReview API; pods come from the operator's pods informer or the API
+ * server (identity-cached-refusals.test.ts has the refusals with every cache warm). The
  * namespace's CryptoPolicy allows only ML-DSA-87. Each refusal is checked for its status, its reason, and
  * one more count in `latticeguard_identity_refusals_total{reason}`; a positive control shows the same
  * setup issues; and nothing a client sent reaches the log.
@@ -118,6 +119,10 @@ beforeAll(async () => {
   });
   const leaving = await core.readNamespacedPod({ namespace: ns, name: "leaving" });
   expect(leaving.metadata?.deletionTimestamp).toBeDefined();
+  // The issuer reads the pod from its informer: wait until that has seen the deletion too.
+  await vi.waitFor(() =>
+    expect(issuer.caches.pods.get(`${ns}/leaving`)?.metadata?.deletionTimestamp).toBeDefined(),
+  );
   for (const algorithm of ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"] as const)
     csrs[algorithm] = await csrFor(algorithm);
   sent.push(...Object.values(tokens), ...Object.values(csrs));
@@ -308,9 +313,9 @@ describe("refusals", () => {
     );
   });
 
-  // The API server caches a successful token authentication for about ten seconds, so right after a pod
-  // is deleted, TokenReview may still accept a token bound to it that it has seen; then only the issuer's
-  // own read of the pod refuses it.
+  // The issuer remembers a successful review for ten seconds (and the API server caches a successful
+  // token authentication as long), so right after a pod is deleted, its token may still be accepted;
+  // then only the issuer's check of the pod refuses it, once the deletion reached the pods informer.
   it("refuses a pod deleted since its token was last reviewed with 403 PodGone", async () => {
     const pod = await createWorkload(ns, {
       name: "brief",
@@ -324,6 +329,7 @@ describe("refusals", () => {
     await vi.waitFor(() =>
       expect(core.readNamespacedPod({ namespace: ns, name: "brief" })).rejects.toThrow(),
     );
+    await vi.waitFor(() => expect(issuer.caches.pods.get(`${ns}/brief`)).toBeUndefined());
     const before = await counter(issuer, "latticeguard_identity_refusals_total", {
       reason: "PodGone",
     });

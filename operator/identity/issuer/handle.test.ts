@@ -1,9 +1,11 @@
 // The handler's chain runs against the real API server in test/integration/identity-*.test.ts; here, with
 // API calls that record they were made, the order of the checks (what a malformed request costs the API
 // server: nothing) and its pure helper for wording a refused token.
+import type { V1Namespace } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import type { MCPServer } from "../../api/types.generated.ts";
 import { createCsr, nativeSignature } from "../../crypto/index.ts";
-import type { Cache } from "../../kube/cache.ts";
+import { cacheOf, type NamespacedCache } from "../../kube/cache.ts";
 import { issuanceHandler, unverifiedAudiences } from "./handle.ts";
 
 const jwt = (payload: unknown) =>
@@ -22,12 +24,12 @@ describe("unverifiedAudiences", () => {
   });
 });
 
+const emptyCache: NamespacedCache<never> = cacheOf([]);
 const csr = await createCsr({
   key: { algorithm: "ML-DSA-44", seed: nativeSignature.generateSeed("ML-DSA-44") },
 });
 
 describe("the order of checks", () => {
-  const empty: Cache<never> = { get: () => undefined, list: () => [] };
   const token = jwt({ aud: ["latticeguard.dev/identity"] });
 
   it.each<[string, string | undefined, string, string, string[]]>([
@@ -57,7 +59,7 @@ describe("the order of checks", () => {
           made.push("pod read");
           return Promise.resolve(undefined);
         },
-        caches: { servers: empty, policies: empty, namespaces: empty },
+        caches: { servers: emptyCache, policies: emptyCache, namespaces: emptyCache },
         authority: { signer: () => undefined, bundle: () => [] },
         trustDomain: "cluster.local",
         clusterDomain: "cluster.local",
@@ -71,7 +73,6 @@ describe("the order of checks", () => {
 });
 
 describe("a namespace-scoped install", () => {
-  const empty: Cache<never> = { get: () => undefined, list: () => [] };
   const token = jwt({ aud: ["latticeguard.dev/identity"] });
 
   it.each([
@@ -100,7 +101,7 @@ describe("a namespace-scoped install", () => {
         made.push("pod read");
         return Promise.resolve(undefined);
       },
-      caches: { servers: empty, policies: empty, namespaces: empty },
+      caches: { servers: emptyCache, policies: emptyCache, namespaces: emptyCache },
       authority: { signer: () => undefined, bundle: () => [] },
       trustDomain: "cluster.local",
       clusterDomain: "cluster.local",
@@ -112,5 +113,66 @@ describe("a namespace-scoped install", () => {
     expect(made).toEqual(calls);
     if (reason === "NamespaceNotWatched" && !outcome.ok)
       expect(outcome.refusal.message).toBe('LatticeGuard does not watch namespace "shop"');
+  });
+});
+
+describe("the pod read", () => {
+  it("names the pod the reviewed token is bound to, with its UID", async () => {
+    const reads: unknown[][] = [];
+    const pod = { namespace: "mcp", serviceAccount: "search", name: "search-0", uid: "u-1" };
+    const handle = issuanceHandler({
+      audience: "latticeguard.dev/identity",
+      review: () => Promise.resolve({ ok: true, pod }),
+      readPod: (...args) => {
+        reads.push(args);
+        return Promise.resolve(undefined);
+      },
+      caches: { servers: emptyCache, policies: emptyCache, namespaces: emptyCache },
+      authority: { signer: () => undefined, bundle: () => [] },
+      trustDomain: "cluster.local",
+      clusterDomain: "cluster.local",
+      now: () => new Date(),
+    });
+    const outcome = await handle(`Bearer ${jwt({ aud: ["latticeguard.dev/identity"] })}`, csr);
+    expect(outcome.ok ? "issued" : outcome.refusal.reason).toBe("PodGone");
+    expect(reads).toEqual([["mcp", "search-0", "u-1"]]);
+  });
+});
+
+describe("finding the MCPServer", () => {
+  it("reads the MCPServers of the caller's namespace only, through the cache's namespace index", async () => {
+    const pod = { namespace: "mcp", serviceAccount: "search", name: "search-0", uid: "u-1" };
+    const read: string[] = [];
+    const servers: NamespacedCache<MCPServer> = {
+      get: () => undefined,
+      list: () => {
+        throw new Error("the issuer must not list every MCPServer of the cluster");
+      },
+      inNamespace: (namespace) => {
+        read.push(namespace);
+        return [];
+      },
+    };
+    const handle = issuanceHandler({
+      audience: "latticeguard.dev/identity",
+      review: () => Promise.resolve({ ok: true, pod }),
+      readPod: () =>
+        Promise.resolve({
+          metadata: { namespace: "mcp", name: "search-0", uid: "u-1" },
+          spec: { serviceAccountName: "search", containers: [] },
+        }),
+      caches: {
+        servers,
+        policies: emptyCache,
+        namespaces: cacheOf<V1Namespace>([{ metadata: { name: "mcp" } }]),
+      },
+      authority: { signer: () => undefined, bundle: () => [] },
+      trustDomain: "cluster.local",
+      clusterDomain: "cluster.local",
+      now: () => new Date(),
+    });
+    const outcome = await handle(`Bearer ${jwt({ aud: ["latticeguard.dev/identity"] })}`, csr);
+    expect(outcome.ok ? "issued" : outcome.refusal.reason).toBe("PodNotSelected");
+    expect(read).toEqual(["mcp"]);
   });
 });

@@ -2,7 +2,7 @@
  * One issuance request, from the `Authorization` header and the body to an answer or a refusal:
  *
  *   a bearer token shaped like a JWT → the CSR verifies (proof of possession) → TokenReview (audience) →
- *   a watched namespace → the pod, read from the API server → same UID, not terminating, same service
+ *   a watched namespace → the pod the token is bound to → same UID, not terminating, same service
  *   account → an MCPServer selects it, or one its connect annotation names admits it as a client (cache)
  *   → the namespace's effective policy (cache) → the CSR's algorithm is allowed → a signer → the
  *   certificate.
@@ -12,9 +12,10 @@
  * outside its namespaces before the pod read, which its RBAC would refuse.
  *
  * Identity comes only from the reviewed token and the API server; the CSR contributes nothing but its
- * public key. The pod is read from the API server, never from a cache that may still hold a deleted pod.
- * A failed or slow API call is `Unavailable` (503); anything unexpected is `InternalError` (500): the
- * handler never throws and never issues on an error.
+ * public key. The issuer remembers successful reviews for a few seconds (review-cache.ts) and reads the
+ * pod from the pods informer when it holds the token's pod, from the API server otherwise (pod-read.ts);
+ * every check runs on every request. A failed or slow API call is `Unavailable` (503); anything
+ * unexpected is `InternalError` (500): the handler never throws and never issues on an error.
  *
  * @example
  * const handle = issuanceHandler({ review, readPod, caches, authority, trustDomain, clusterDomain, now });
@@ -25,7 +26,7 @@ import type { V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { SignatureAlgorithm } from "../../api/algorithms.ts";
 import type { CryptoPolicy, MCPServer } from "../../api/types.generated.ts";
 import { issueCertificate, verifyCsr, type VerifiedCsr } from "../../crypto/index.ts";
-import type { Cache } from "../../kube/cache.ts";
+import type { Cache, NamespacedCache } from "../../kube/cache.ts";
 import { resolvePolicy } from "../../policy/merge.ts";
 import type { IssuingAuthority, Signer } from "../authority.ts";
 import {
@@ -33,6 +34,7 @@ import {
   checkAlgorithm,
   checkPod,
   connectingServer,
+  connectTargets,
   identityPlan,
   selectingServer,
 } from "./decide.ts";
@@ -40,15 +42,16 @@ import { refuse, type Refusal } from "./refusals.ts";
 import { bearerToken, type TokenPod, type TokenReviewResult } from "./token-review.ts";
 
 /**
- * The informer caches the handler reads. `pods` is accepted so the operator can pass its informers as
- * they are, but not read: the pod is always read from the API server.
+ * The informer caches the handler reads. `pods` is read by the issuer's pod reader (pod-read.ts), not by
+ * the handler, and only for pods cached with their service account (`issuerPodFields`).
  *
  * @example
  * const caches: IssuerCaches = { servers, policies, namespaces }; // the operator's Informers
  */
 export interface IssuerCaches {
   pods?: Cache<V1Pod>;
-  servers: Cache<MCPServer>;
+  /** Read one namespace at a time (the caller's), through the cache's namespace index. */
+  servers: NamespacedCache<MCPServer>;
   policies: Cache<CryptoPolicy>;
   namespaces: Cache<V1Namespace>;
 }
@@ -63,8 +66,11 @@ export interface IssuanceDeps {
   /** The audience tokens are reviewed for (only used to word a refusal). */
   audience: string;
   review(token: string): Promise<TokenReviewResult>;
-  /** The pod from the API server; undefined when it does not exist. */
-  readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /**
+   * The pod; undefined when it does not exist. `uid` is the one the token is bound to: a cached pod with
+   * it may answer instead of the API server.
+   */
+  readPod(namespace: string, name: string, uid?: string): Promise<V1Pod | undefined>;
   caches: IssuerCaches;
   authority: IssuingAuthority;
   trustDomain: string;
@@ -163,7 +169,9 @@ async function authenticate(
     const message = `LatticeGuard does not watch namespace "${caller.namespace}"`;
     return { ok: false, refusal: refuse("NamespaceNotWatched", message), caller };
   }
-  const read = await apiCall("pod read", () => deps.readPod(caller.namespace, caller.name));
+  const read = await apiCall("pod read", () =>
+    deps.readPod(caller.namespace, caller.name, caller.uid),
+  );
   if (!("value" in read)) return { ...read, caller };
   const refusal = checkPod(caller, read.value);
   return refusal ? { ok: false, refusal, caller } : { caller, pod: read.value! };
@@ -225,11 +233,11 @@ async function authorizeAndIssue(
   const namespace = deps.caches.namespaces.get(caller.namespace);
   if (!namespace)
     return refused(refuse("Unavailable", "the issuer has not seen this namespace yet; try again"));
-  const servers = deps.caches.servers.list();
-  const selecting = selectingServer(pod, servers);
+  const selecting = selectingServer(pod, deps.caches.servers.inNamespace(caller.namespace));
   // Not a server's pod: a client of the MCPServer its connect annotation names, if that one admits it.
   const role = selecting ? "server" : "client";
-  const server = selecting ?? connectingServer(caller, pod, servers, deps.trustDomain);
+  const named = connectTargets(pod).flatMap((key) => deps.caches.servers.get(key) ?? []);
+  const server = selecting ?? connectingServer(caller, pod, named, deps.trustDomain);
   if ("reason" in server) return refused(server);
   const resolution = resolvePolicy(deps.caches.policies.list(), namespace.metadata?.labels);
   const wrongAlgorithm = checkAlgorithm(

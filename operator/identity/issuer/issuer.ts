@@ -1,18 +1,19 @@
 /**
- * The issuance API, assembled: the request handler over the API server (TokenReview, pod reads) and the
- * operator's informer caches, a serving certificate from the trust anchor, metrics, logs and the HTTPS
- * server. Every replica runs one (issuance must not wait for a leader election); it only reads the
+ * The issuance API, assembled: the request handler over the API server (TokenReviews, remembered for a
+ * few seconds; pod reads where the pods informer does not hold the token's pod) and the operator's
+ * informer caches, a serving certificate from the trust anchor, metrics, logs and the HTTPS server. Every replica runs one (issuance must not wait for a leader election); it only reads the
  * cluster, so replicas never disagree about what they write.
  *
  * Needs RBAC: `create` on `tokenreviews.authentication.k8s.io` and `get` on `pods` (in the watched
- * namespaces only, when `watchNamespaces` names them).
+ * namespaces only, when `watchNamespaces` names them; the operator's pods informer lists and watches
+ * them already).
  *
  * Logs name the caller only by what the API server said (namespace, pod, service account) and the refusal
  * reason; never the token, the CSR or a message that may quote them.
  *
  * @example
  * const issuer = await startIssuer({
- *   kc, address: { host: "0.0.0.0", port: 8443 }, caches: { servers, policies, namespaces },
+ *   kc, address: { host: "0.0.0.0", port: 8443 }, caches: { pods, servers, policies, namespaces },
  *   authority, trustDomain: "cluster.local",
  *   servingNames: ["latticeguard-issuer.latticeguard-system.svc"], registry: metrics.registry, log,
  * });
@@ -40,6 +41,8 @@ import {
 import type { IssuerLimits } from "./limits.ts";
 import { createIssuerMetrics, type IssuerMetrics } from "./metrics.ts";
 import { REFUSAL_STATUS, type RefusalReason } from "./refusals.ts";
+import { cachedPodReader } from "./pod-read.ts";
+import { cachedReview, type ReviewCacheOptions } from "./review-cache.ts";
 import { serveIssuer } from "./server.ts";
 import { ServingCertificates } from "./serving.ts";
 import { reviewToken } from "./token-review.ts";
@@ -111,6 +114,8 @@ export interface IssuerOptions {
   limits?: IssuerLimits;
   /** Connections at once, per client, and their timeouts; default the issuer server's. */
   connectionLimits?: ConnectionLimits;
+  /** How long and how many successful TokenReviews are remembered (review-cache.ts); default 10 s. */
+  reviewCache?: Pick<ReviewCacheOptions, "ttlMs" | "maxEntries">;
   /** Serving-certificate lifetime and how often the signer is checked for a change. */
   serving?: { lifetimeMs?: number; checkIntervalMs?: number };
   now?: () => Date;
@@ -207,29 +212,39 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const authApi = options.kc.makeApiClient(AuthenticationV1Api);
   const core = options.kc.makeApiClient(CoreV1Api);
   const apiTimeout = ISSUER_API_TIMEOUT_MS;
+  const now = options.now ?? (() => new Date());
+  const lookedUp = (cache: "tokenreview" | "pod") => (hit: boolean) =>
+    metrics.cacheLookups.inc({ cache, result: hit ? "hit" : "miss" });
   const handle = issuanceHandler({
     audience,
     // Each call is abandoned when the handler stops waiting for it.
-    review: (token) =>
-      reviewToken(
-        { createTokenReview: (r) => authApi.createTokenReview(r, requestTimeout(apiTimeout)) },
-        token,
-        audience,
-      ),
-    readPod: (namespace, name) =>
-      core
-        .readNamespacedPod({ namespace, name }, requestTimeout(apiTimeout))
-        .catch((error: unknown) => {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }),
+    review: cachedReview(
+      (token) =>
+        reviewToken(
+          { createTokenReview: (r) => authApi.createTokenReview(r, requestTimeout(apiTimeout)) },
+          token,
+          audience,
+        ),
+      { ...options.reviewCache, now: () => now().getTime(), onLookup: lookedUp("tokenreview") },
+    ),
+    readPod: cachedPodReader(
+      options.caches.pods,
+      (namespace, name) =>
+        core
+          .readNamespacedPod({ namespace, name }, requestTimeout(apiTimeout))
+          .catch((error: unknown) => {
+            if (isNotFound(error)) return undefined;
+            throw error;
+          }),
+      lookedUp("pod"),
+    ),
     caches: options.caches,
     authority: options.authority,
     trustDomain: options.trustDomain,
     clusterDomain: options.clusterDomain ?? "cluster.local",
     ...(options.maxTtlMs !== undefined && { maxTtlMs: options.maxTtlMs }),
     ...(options.watchNamespaces && { watchNamespaces: options.watchNamespaces }),
-    now: options.now ?? (() => new Date()),
+    now,
   });
   const serving = new ServingCertificates({
     authority: options.authority,

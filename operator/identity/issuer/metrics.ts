@@ -23,6 +23,8 @@ export interface IssuerMetrics {
   refusals: Counter<"reason">;
   /** `latticeguard_identity_issuance_duration_seconds{result}`, result `issued` or `refused`. */
   duration: Histogram<"result">;
+  /** `latticeguard_identity_cache_lookups_total{cache,result}`: `tokenreview` or `pod`, `hit` or `miss`. */
+  cacheLookups: Counter<"cache" | "result">;
 }
 
 /**
@@ -51,6 +53,12 @@ export function createIssuerMetrics(registry: Registry): IssuerMetrics {
       help: "Time to answer an identity request (TokenReview, pod read, CSR check, signing), by result.",
       labelNames: ["result"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    cacheLookups: new Counter({
+      name: "latticeguard_identity_cache_lookups_total",
+      help: "Identity requests answered from the issuer's memory of TokenReviews and its pods informer (hit) or by asking the API server (miss), by cache (tokenreview, pod).",
+      labelNames: ["cache", "result"],
       registers,
     }),
   };

@@ -192,6 +192,8 @@ function app(options: IssuerServerOptions): express.Express {
   const limit = options.bodyLimitBytes ?? CSR_BODY_LIMIT_BYTES;
   const web = express();
   web.disable("x-powered-by");
+  // Answers are never cached (no-store): an ETag would only cost a hash of every certificate sent.
+  web.disable("etag");
   web.get("/healthz", (_req, res) => void res.type("text/plain").send("ok"));
   web.get("/readyz", (_req, res) => {
     const ready = (options.ready?.() ?? true) && options.certificates.current() !== undefined;
