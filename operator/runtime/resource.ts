@@ -101,6 +101,8 @@ async function getJson(kc: KubeConfig, path: string, query: URLSearchParams): Pr
 
 /**
  * Lists a collection as the API server's JSON, following `continue` tokens in pages of `limit`.
+ * `transform` is applied to each item as its page arrives, so a caller that keeps only part of each
+ * object never holds more than one page of whole objects.
  *
  * @example
  * const { items, metadata } = await listJson<MCPServer>(kc, "/apis/latticeguard.dev/v1alpha1/mcpservers");
@@ -108,7 +110,12 @@ async function getJson(kc: KubeConfig, path: string, query: URLSearchParams): Pr
 export async function listJson<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
-  options: { labelSelector?: string; fieldSelector?: string; limit?: number } = {},
+  options: {
+    labelSelector?: string;
+    fieldSelector?: string;
+    limit?: number;
+    transform?: (item: T) => T;
+  } = {},
 ): Promise<KubernetesListObject<T>> {
   const items: T[] = [];
   let page: KubernetesListObject<T>;
@@ -121,7 +128,10 @@ export async function listJson<T extends KubernetesObject>(
     page = (await getJson(kc, path, query)) as KubernetesListObject<T>;
     // Items of a list carry no apiVersion and kind; watch events do. Fill them in to match.
     const kind = page.kind?.replace(/List$/, "");
-    for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
+    for (const item of page.items ?? []) {
+      const full = { apiVersion: page.apiVersion, kind, ...item };
+      items.push(options.transform ? options.transform(full) : full);
+    }
     // The raw JSON field is `continue` (client-node's typed models call it `_continue`).
     next = (page.metadata as { continue?: string } | undefined)?.continue;
   } while (next);
