@@ -1,6 +1,7 @@
 /**
  * The `latticeguard` program: `latticeguard operator` runs the controllers and endpoints; `latticeguard
- * agent` runs in workload pods and keeps their identity (key, certificate, trust bundle) current. Started
+ * agent` runs in workload pods and keeps their identity (key, certificate, trust bundle) current;
+ * `latticeguard cbom` writes a CycloneDX CBOM of the cluster's cryptography. Started
  * through `operator/bin/latticeguard.mjs`, which checks the Node.js version first. Each command loads only
  * its own modules, so the agent does not load the operator.
  */
@@ -8,7 +9,8 @@ import { logger } from "./log.ts";
 
 const USAGE =
   "Usage: latticeguard operator [flags]   (latticeguard operator --help for the flags)\n" +
-  "       latticeguard agent [flags]      (latticeguard agent --help for the flags)\n";
+  "       latticeguard agent [flags]      (latticeguard agent --help for the flags)\n" +
+  "       latticeguard cbom [flags]       (latticeguard cbom --help for the flags)\n";
 
 async function operator(rest: string[]): Promise<number> {
   const { operatorHelp, parseOperatorFlags } = await import("./cli/flags.ts");
@@ -40,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === "agent") {
     const { agentCommand } = await import("./agent/command.ts");
     return agentCommand(rest);
+  }
+  if (command === "cbom") {
+    const { cbomCommand } = await import("./cbom/command.ts");
+    return cbomCommand(rest);
   }
   process.stderr.write(
     command && command !== "--help"
