@@ -40,7 +40,7 @@ import {
 import type { IssuerLimits } from "./limits.ts";
 import { createIssuerMetrics, type IssuerMetrics } from "./metrics.ts";
 import { REFUSAL_STATUS, type RefusalReason } from "./refusals.ts";
-import { serveIssuer } from "./server.ts";
+import { serveIssuer, type IssuerRoute } from "./server.ts";
 import { ServingCertificates } from "./serving.ts";
 import { reviewToken } from "./token-review.ts";
 
@@ -113,6 +113,8 @@ export interface IssuerOptions {
   connectionLimits?: ConnectionLimits;
   /** Serving-certificate lifetime and how often the signer is checked for a change. */
   serving?: { lifetimeMs?: number; checkIntervalMs?: number };
+  /** More `GET` routes on the same listener (the operator's `/v1/cbom`). */
+  routes?: readonly IssuerRoute[];
   now?: () => Date;
 }
 
@@ -249,6 +251,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     limits: options.limits,
     connectionLimits: options.connectionLimits,
     onConnectionRefused: (reason) => log.debug({ reason }, "Refused connection"),
+    routes: options.routes,
   });
   serving.start();
   log.info({ port: server.port, audience }, "Started issuance API");
