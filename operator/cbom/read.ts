@@ -122,7 +122,7 @@ export function podRecord(pod: V1Pod): V1Pod & PodRecord {
 }
 
 /** The status code and first line of an API error, for a gap. */
-function describe(error: unknown): string {
+function describeError(error: unknown): string {
   const status =
     (error as { statusCode?: unknown; code?: unknown }).statusCode ??
     (error as { code?: unknown }).code;
@@ -154,7 +154,7 @@ async function optional<T>(
   try {
     return await read();
   } catch (error) {
-    gaps.push(`could not read ${what} (${describe(error)}): left out`);
+    gaps.push(`could not read ${what} (${describeError(error)}): left out`);
     return undefined;
   }
 }
