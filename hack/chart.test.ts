@@ -408,6 +408,9 @@ describe("RBAC", () => {
     expect(grants(role, "leases", "create")).toBe(true);
     expect(grants(role, "secrets", "get", config.webhook!.secret)).toBe(true);
     expect(grants(role, "secrets", "update", config.webhook!.secret)).toBe(true);
+    // The issuance API and GET /v1/cbom review their callers.
+    expect(grants(clusterRole, "tokenreviews", "create")).toBe(true);
+    expect(grants(clusterRole, "subjectaccessreviews", "create")).toBe(true);
     const vwc = config.webhook!.configuration;
     expect(grants(clusterRole, "validatingwebhookconfigurations", "patch", vwc)).toBe(true);
     expect(grants(clusterRole, "validatingwebhookconfigurations", "patch", "other")).toBe(false);
@@ -431,6 +434,7 @@ describe("RBAC", () => {
     );
     expect(grants(clusterRole, "mutatingwebhookconfigurations", "get", "latticeguard")).toBe(false);
     expect(grants(clusterRole, "tokenreviews", "create")).toBe(false);
+    expect(grants(clusterRole, "subjectaccessreviews", "create")).toBe(false);
     expect(grants(clusterRole, "pods", "get")).toBe(false);
     expect(grants(clusterRole, "pods", "watch")).toBe(true);
   });

@@ -9,6 +9,9 @@ import { join, posix } from "node:path";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { CBOM_REFUSAL_STATUS } from "../operator/cbom/access.ts";
+import { CBOM_FLAGS } from "../operator/cbom/flags.ts";
+import { createCbomMetrics } from "../operator/cbom/metrics.ts";
 import { OPERATOR_FLAGS } from "../operator/cli/flags.ts";
 import { KubeConfig } from "@kubernetes/client-node";
 import { apiEventRecorder } from "../operator/events.ts";
@@ -52,6 +55,7 @@ function unusedKubeConfig(): KubeConfig {
 async function latticeguardMetrics(processMetrics: boolean): Promise<Registered[]> {
   const { registry } = createMetrics({ processMetrics });
   createIssuerMetrics(registry);
+  createCbomMetrics(registry);
   apiEventRecorder(unusedKubeConfig(), logger, { registry });
   // The proxy's registry labels every series with these three (default labels) before its own.
   const fixed = ["namespace", "mcpserver", "direction"];
@@ -241,7 +245,28 @@ describe("docs/security-model.md", () => {
   });
 });
 
+describe("docs/security-model.md, the CBOM", () => {
+  it("lists every refusal of GET /v1/cbom with its HTTP status", () => {
+    const section = read("docs/security-model.md").split("## The CBOM")[1]!.split("\n## ")[0]!;
+    for (const [reason, status] of Object.entries(CBOM_REFUSAL_STATUS)) {
+      const row = section
+        .split("\n")
+        .find((l) => l.startsWith(`| ${status} `) && l.includes(`\`${reason}\``));
+      expect(row, `${status} ${reason}`).toBeDefined();
+    }
+  });
+});
+
 describe("docs/operations.md", () => {
+  it("lists every latticeguard cbom flag with its default, in its own section", () => {
+    const section = operationsDoc.split("## Reading the CBOM")[1]!.split("\n## ")[0]!;
+    for (const [flag, { default: value }] of Object.entries(CBOM_FLAGS)) {
+      const row = rowOf(section, `--${flag}`);
+      expect(row, `--${flag}`).toBeDefined();
+      expect(row![1], `--${flag}'s default`).toBe(value ? `\`${value}\`` : "");
+    }
+  });
+
   it("lists every operator flag with its default", () => {
     for (const [flag, { default: value }] of Object.entries(OPERATOR_FLAGS)) {
       const row = rowOf(operationsDoc, `--${flag}`);

@@ -1,16 +1,18 @@
 /**
  * The `latticeguard` program: `latticeguard operator` runs the controllers and endpoints; `latticeguard
  * agent` runs in workload pods and keeps their identity (key, certificate, trust bundle) current;
- * `latticeguard proxy` runs in workload pods too and carries their MCP traffic over post-quantum mutual TLS.
- * Started through `operator/bin/latticeguard.mjs`, which checks the Node.js version first. Each command
- * loads only its own modules, so neither the agent nor the proxy loads the operator.
+ * `latticeguard proxy` runs in workload pods too and carries their MCP traffic over post-quantum mutual TLS;
+ * `latticeguard cbom` writes a CycloneDX CBOM of the cluster's cryptography. Started through
+ * `operator/bin/latticeguard.mjs`, which checks the Node.js version first. Each command loads only its own
+ * modules, so neither the agent nor the proxy loads the operator.
  */
 import { logger } from "./log.ts";
 
 const USAGE =
   "Usage: latticeguard operator [flags]   (latticeguard operator --help for the flags)\n" +
   "       latticeguard agent [flags]      (latticeguard agent --help for the flags)\n" +
-  "       latticeguard proxy [flags]      (latticeguard proxy --help for the flags)\n";
+  "       latticeguard proxy [flags]      (latticeguard proxy --help for the flags)\n" +
+  "       latticeguard cbom [flags]       (latticeguard cbom --help for the flags)\n";
 
 async function operator(rest: string[]): Promise<number> {
   const { operatorHelp, parseOperatorFlags } = await import("./cli/flags.ts");
@@ -46,6 +48,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === "proxy") {
     const { proxyCommand } = await import("./proxy/command.ts");
     return proxyCommand(rest);
+  }
+  if (command === "cbom") {
+    const { cbomCommand } = await import("./cbom/command.ts");
+    return cbomCommand(rest);
   }
   process.stderr.write(
     command && command !== "--help"

@@ -11,6 +11,7 @@
 import type { KubeConfig, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { OperatorConfig } from "./cli/flags.ts";
 import { cryptoPolicyReconciler } from "./cryptopolicy/reconcile.ts";
+import { operatorCbomRoute } from "./cbom/serve.ts";
 import { apiEventRecorder } from "./events.ts";
 import { secretAuthority, type SecretAuthority } from "./identity/anchor/authority.ts";
 import { startIssuer, type RunningIssuer } from "./identity/issuer/issuer.ts";
@@ -75,7 +76,7 @@ function queueHooks(metrics: Metrics, controller: string): QueueHooks {
   };
 }
 
-/** The identity issuance API on this replica, unless `--issuer-bind-address=off`. */
+/** The identity issuance API (and the CBOM beside it) on this replica, unless `--issuer-bind-address=off`. */
 async function startIdentityIssuer(
   kc: KubeConfig,
   config: OperatorConfig,
@@ -123,6 +124,8 @@ async function startIdentityIssuer(
     cachesReady,
     limits: issuerLimits,
     ...(config.watchNamespaces && { watchNamespaces: config.watchNamespaces }),
+    // GET /v1/cbom shares the listener (operator/cbom/serve.ts says why).
+    routes: [operatorCbomRoute({ kc, config, registry, log: logger })],
     onIssued: ({ namespace, mcpserver, algorithm, notAfter }) =>
       recordIdentity(`${namespace}/${mcpserver}`, {
         algorithm,

@@ -109,6 +109,8 @@ async function getJson(
  * `signal` aborts, the request in flight is abandoned (its connection closed) and the list rejects with
  * the signal's reason; a caller that gives up on a list should abort it, or the request runs on until
  * the API server answers or the 60 s list timeout.
+ * `transform` is applied to each item as its page arrives, so a caller that keeps only part of each
+ * object never holds more than one page of whole objects.
  *
  * @example
  * const { items, metadata } = await listJson<MCPServer>(kc, "/apis/latticeguard.dev/v1alpha1/mcpservers");
@@ -122,6 +124,7 @@ export async function listJson<T extends KubernetesObject>(
     fieldSelector?: string;
     limit?: number;
     signal?: AbortSignal;
+    transform?: (item: T) => T;
   } = {},
 ): Promise<KubernetesListObject<T>> {
   const { signal } = options;
@@ -137,7 +140,10 @@ export async function listJson<T extends KubernetesObject>(
     page = (await getJson(kc, path, query, signal)) as KubernetesListObject<T>;
     // Items of a list carry no apiVersion and kind; watch events do. Fill them in to match.
     const kind = page.kind?.replace(/List$/, "");
-    for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
+    for (const item of page.items ?? []) {
+      const full = { apiVersion: page.apiVersion, kind, ...item };
+      items.push(options.transform ? options.transform(full) : full);
+    }
     // The raw JSON field is `continue` (client-node's typed models call it `_continue`).
     next = (page.metadata as { continue?: string } | undefined)?.continue;
   } while (next);

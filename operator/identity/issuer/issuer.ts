@@ -43,7 +43,7 @@ import { createIssuerMetrics, type IssuerMetrics } from "./metrics.ts";
 import { REFUSAL_STATUS, type RefusalReason } from "./refusals.ts";
 import { cachedPodReader } from "./pod-read.ts";
 import { cachedReview, type ReviewCacheOptions } from "./review-cache.ts";
-import { serveIssuer } from "./server.ts";
+import { serveIssuer, type IssuerRoute } from "./server.ts";
 import { ServingCertificates } from "./serving.ts";
 import { reviewToken } from "./token-review.ts";
 
@@ -118,6 +118,8 @@ export interface IssuerOptions {
   reviewCache?: Pick<ReviewCacheOptions, "ttlMs" | "maxEntries">;
   /** Serving-certificate lifetime and how often the signer is checked for a change. */
   serving?: { lifetimeMs?: number; checkIntervalMs?: number };
+  /** More `GET` routes on the same listener (the operator's `/v1/cbom`). */
+  routes?: readonly IssuerRoute[];
   now?: () => Date;
 }
 
@@ -266,6 +268,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     limits: options.limits,
     connectionLimits: options.connectionLimits,
     onConnectionRefused: (reason) => log.debug({ reason }, "Refused connection"),
+    routes: options.routes,
   });
   serving.start();
   log.info({ port: server.port, audience }, "Started issuance API");

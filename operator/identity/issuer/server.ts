@@ -76,6 +76,18 @@ export const ISSUER_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
 };
 
 /**
+ * Another `GET` route the server mounts beside `/v1/identity` (the operator's `/v1/cbom`): it answers
+ * every request itself, limits and errors included, and must never reject.
+ *
+ * @example
+ * const route: IssuerRoute = { path: "/v1/cbom", handle: async (req, res) => void res.json({}) };
+ */
+export interface IssuerRoute {
+  path: string;
+  handle(req: Request, res: Response): Promise<void>;
+}
+
+/**
  * How to serve.
  *
  * @example
@@ -107,6 +119,8 @@ export interface IssuerServerOptions {
   onConnectionRefused?: (reason: ConnectionRefusal) => void;
   /** The rate limiter's clock, in milliseconds; default `Date.now`. */
   now?: () => number;
+  /** More `GET` routes, each answering for itself. */
+  routes?: readonly IssuerRoute[];
 }
 
 /**
@@ -218,6 +232,8 @@ function app(options: IssuerServerOptions): express.Express {
       options.observe(outcome, seconds(res.locals.started as bigint));
     }),
   );
+  for (const route of options.routes ?? [])
+    web.get(route.path, (req, res) => route.handle(req, res));
   // Body-parser errors (too large, compressed, bad charset, aborted) and anything else thrown.
   web.use(
     (

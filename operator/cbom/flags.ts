@@ -1,0 +1,144 @@
+/**
+ * The `latticeguard cbom` command line, parsed and checked in one pure function: every bad flag is
+ * reported at once, each by name, before the cluster is read.
+ *
+ * @example
+ * const config = parseCbomFlags(["--kubeconfig=/home/me/.kube/config", "--output=cbom.json"], process.env);
+ */
+import { parseArgs } from "node:util";
+import { parseDuration } from "../policy/duration.ts";
+
+/**
+ * Everything `latticeguard cbom` is configured with.
+ *
+ * @example
+ * const config: CbomConfig = parseCbomFlags(process.argv.slice(3), process.env);
+ */
+export interface CbomConfig {
+  kubeconfig: string | undefined;
+  /** Where the CBOM is written; undefined: stdout. */
+  output: string | undefined;
+  /** LatticeGuard's namespace: the trust bundle and the webhook Secret. */
+  namespace: string;
+  /** Only these namespaces; undefined: every namespace. */
+  watchNamespaces: string[] | undefined;
+  bundleConfigMap: string;
+  /** The webhook Secret whose certificates are reported; undefined: none (`--webhook-secret=`). */
+  webhookSecret: string | undefined;
+  kubeApiTimeoutMs: number;
+}
+
+/**
+ * Flags, their defaults and help.
+ *
+ * @example
+ * CBOM_FLAGS["webhook-secret"].default; // "latticeguard-webhook-tls"
+ */
+export const CBOM_FLAGS = {
+  kubeconfig: {
+    default: "",
+    help: "Path to a kubeconfig; default $KUBECONFIG, then ~/.kube/config, then in-cluster.",
+  },
+  output: { default: "", help: "Where to write the CBOM (CycloneDX 1.6 JSON); default stdout." },
+  namespace: {
+    default: "",
+    help: "LatticeGuard's namespace (trust bundle, webhook Secret); default $POD_NAMESPACE or latticeguard-system.",
+  },
+  "watch-namespaces": {
+    default: "",
+    help: "Comma-separated namespaces to report MCPServers, keys and pods of; empty: all (as the operator's flag).",
+  },
+  "trust-bundle-configmap": {
+    default: "latticeguard-trust-bundle",
+    help: "The trust bundle ConfigMap in LatticeGuard's namespace.",
+  },
+  "webhook-secret": {
+    default: "latticeguard-webhook-tls",
+    help: "The Secret holding the webhook's certificate (self-managed, or cert-manager's); empty: leave it out.",
+  },
+  "kube-api-timeout": { default: "30s", help: "How long any request to the API server may take." },
+} as const;
+
+type FlagName = keyof typeof CBOM_FLAGS;
+
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/**
+ * Parses and checks the flags; throws one Error listing every problem, each naming its flag.
+ *
+ * @example
+ * parseCbomFlags(["--watch-namespaces=Bad"], {}); // throws: --watch-namespaces: must be namespace names …
+ */
+export function parseCbomFlags(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CbomConfig {
+  const options = Object.fromEntries(
+    Object.keys(CBOM_FLAGS).map((name) => [name, { type: "string" as const }]),
+  ) as Record<FlagName, { type: "string" }>;
+  let values: Partial<Record<FlagName, string>>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new Error(`latticeguard cbom: ${(error as Error).message}`, { cause: error });
+  }
+  const problems: string[] = [];
+  const check = <T>(name: FlagName, parse: (raw: string) => T): T => {
+    try {
+      return parse(values[name] ?? CBOM_FLAGS[name].default);
+    } catch (error) {
+      problems.push(`--${name}: ${(error as Error).message}`);
+      return undefined as T;
+    }
+  };
+  const objectName = (raw: string) => {
+    if (!OBJECT_NAME.test(raw)) throw new Error(`must be a Kubernetes object name, got "${raw}"`);
+    return raw;
+  };
+  const config: CbomConfig = {
+    kubeconfig: values.kubeconfig || undefined,
+    output: check("output", (raw) => (raw === "" || raw === "-" ? undefined : raw)),
+    namespace: check("namespace", (raw) => {
+      const ns = raw || env.POD_NAMESPACE || "latticeguard-system";
+      if (!NAMESPACE_NAME.test(ns)) throw new Error(`"${ns}" is not a namespace name`);
+      return ns;
+    }),
+    watchNamespaces: check("watch-namespaces", (raw) => {
+      if (!raw) return undefined;
+      const names = raw.split(",").map((ns) => ns.trim());
+      const bad = names.filter((ns) => !NAMESPACE_NAME.test(ns)).map((ns) => `"${ns}"`);
+      if (bad.length)
+        throw new Error(`must be namespace names separated by commas; not one: ${bad.join(", ")}`);
+      return [...new Set(names)];
+    }),
+    bundleConfigMap: check("trust-bundle-configmap", objectName),
+    webhookSecret: check("webhook-secret", (raw) => (raw === "" ? undefined : objectName(raw))),
+    kubeApiTimeoutMs: check("kube-api-timeout", (raw) => {
+      const ms = parseDuration(raw, "value");
+      if (ms < 1000) throw new Error(`must be at least 1s, got "${raw}"`);
+      return ms;
+    }),
+  };
+  if (problems.length)
+    throw new Error(`latticeguard cbom: invalid flags:\n  ${problems.join("\n  ")}`);
+  return config;
+}
+
+/**
+ * The `--help` text.
+ *
+ * @example
+ * process.stdout.write(cbomHelp());
+ */
+export function cbomHelp(): string {
+  const lines = Object.entries(CBOM_FLAGS).map(
+    ([name, { default: d, help }]) => `  --${name.padEnd(24)} ${help}${d ? ` (default ${d})` : ""}`,
+  );
+  return (
+    "Usage: latticeguard cbom [flags]\n\n" +
+    "Writes a CycloneDX 1.6 CBOM of the cluster's cryptographic assets (KEM keys, trust anchors, " +
+    "identities,\nthe webhook's certificates, TLS groups, classical findings); never key material.\n\n" +
+    `Flags:\n${lines.join("\n")}\n`
+  );
+}
