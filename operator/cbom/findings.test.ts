@@ -144,6 +144,24 @@ describe("transportOf", () => {
     );
   });
 
+  it.each([
+    ["counts the groups of LatticeGuard's proxy sidecar toward its MCPServers", "Always", []],
+    ["finds a proxy container that is no native sidecar", undefined, ["NoTransportDeclared"]],
+  ])("%s", (_what, restartPolicy, reasons) => {
+    const proxied = pod("w-2", { labels: { app: "weather" } });
+    proxied.spec!.initContainers = [
+      {
+        name: "latticeguard-proxy",
+        image: "ghcr.io/latticeguard/latticeguard:0.1.0",
+        ...(restartPolicy && { restartPolicy }),
+        args: ["proxy", "--groups=X25519MLKEM768"],
+      },
+    ];
+    const { findings, claims } = transportOf([proxied], servers, () => policy);
+    expect(findings.map((f) => f.reason)).toEqual(reasons);
+    expect(claims.get("mcp/weather")).toEqual(reasons.length ? undefined : { X25519MLKEM768: 1 });
+  });
+
   it("reads each namespace's policy, and quotes at most 64 characters of what a pod declares", () => {
     const seen: string[] = [];
     const long = "x".repeat(200);

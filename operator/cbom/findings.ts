@@ -19,6 +19,7 @@ import {
   type PodShape,
 } from "../policy/exposure.ts";
 import type { EffectivePolicy } from "../policy/merge.ts";
+import { hasProxySidecar, proxyContainer, proxyGroups } from "../policy/sidecar.ts";
 import { declaredTransport, hasPostQuantumTransport } from "../policy/transport.ts";
 import { keyExchangeFacts } from "./algorithms.ts";
 import type { FindingReason, TransportFinding } from "./inventory.ts";
@@ -82,6 +83,17 @@ function claim(
   }
 }
 
+/**
+ * The post-quantum groups a pod's MCP endpoint uses: those its LatticeGuard proxy offers (recognised by
+ * its shape and groups: the CBOM does not know the configured image), else the group it claims; none
+ * when it has neither.
+ */
+function postQuantumGroups(pod: PodRecord, policy: EffectivePolicy): string[] {
+  const proxy = proxyContainer(pod)?.container;
+  if (proxy && hasProxySidecar(pod, policy, proxy.image)) return proxyGroups(proxy);
+  return hasPostQuantumTransport(pod, policy) ? [declaredTransport(pod)!] : [];
+}
+
 /** The finding of one MCP pod, or its claim when its transport is post-quantum. */
 function examine(
   pod: PodRecord,
@@ -95,8 +107,9 @@ function examine(
   const policy = resolve(namespace);
   const covering = coveringServers(pod.metadata?.labels, inNamespace).map((s) => s.metadata.name!);
   const declared = declaredTransport(pod);
-  if (covering.length > 0 && hasPostQuantumTransport(pod, policy)) {
-    claim(claims, namespace, covering, declared!);
+  const transport = covering.length > 0 ? postQuantumGroups(pod, policy) : [];
+  if (transport.length > 0) {
+    for (const group of transport) claim(claims, namespace, covering, group);
     return undefined;
   }
   const { reason, group, level } = reasonFor(declared, covering.length > 0);

@@ -12,7 +12,8 @@ import type { CryptoPolicy, MCPServer } from "../api/types.generated.ts";
 import { POLICY_DEFAULTS } from "../api/cryptopolicy.schema.ts";
 import { resolvePolicy, type EffectivePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
-import { hasPostQuantumTransport } from "../policy/transport.ts";
+import { proxyContainer } from "../policy/sidecar.ts";
+import { podTransport } from "../policy/transport.ts";
 import { describeCertificates } from "./certificates.ts";
 import { transportOf, type PodRecord } from "./findings.ts";
 import type {
@@ -128,7 +129,9 @@ function serverOf(
     enforcement: policy.enforcement,
     ...(kemAlgorithm && { kemAlgorithm }),
     selectedPods: selected.length,
-    compliantPods: selected.filter((p) => hasPostQuantumTransport(p, policy)).length,
+    compliantPods: selected.filter(
+      (p) => podTransport(p, policy, proxyContainer(p)?.container.image) !== undefined,
+    ).length,
     claimedGroups: claims ?? {},
   };
 }

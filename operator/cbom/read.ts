@@ -20,6 +20,7 @@
  * const snapshot = await readCluster(kc, { source: "latticeguard cbom", namespace: "latticeguard-system",
  *   bundleConfigMap: "latticeguard-trust-bundle", webhookSecret: "latticeguard-webhook-tls" });
  */
+import { PROXY_CONTAINER } from "../api/annotations.ts";
 import {
   CoreV1Api,
   type KubeConfig,
@@ -85,6 +86,8 @@ function ports(containers: readonly V1Container[] | undefined): V1Container[] {
   return (containers ?? []).map((c) => ({
     name: c.name,
     ...(c.restartPolicy && { restartPolicy: c.restartPolicy }),
+    // LatticeGuard's proxy: its image and args say whether it is the pod's post-quantum transport.
+    ...(c.name === PROXY_CONTAINER && { image: c.image, args: c.args ?? [] }),
     ports: (c.ports ?? []).map((p) => ({
       containerPort: p.containerPort,
       ...(p.name && { name: p.name }),
