@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, vi } from "vitest";
+import { trustBundle } from "../../hack/kubelet.ts";
 import { keepIdentity, type KeptIdentity } from "../../operator/agent/keeper.ts";
 import { API_VERSION, GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
@@ -146,12 +147,7 @@ export interface PodFiles {
  * await mirrorBundle(ns, "/tmp/x/bundle.pem");
  */
 export async function mirrorBundle(namespace: string, file: string): Promise<void> {
-  const read = async () =>
-    (
-      await core
-        .readNamespacedConfigMap({ name: "latticeguard-trust-bundle", namespace })
-        .catch(() => undefined)
-    )?.data?.["bundle.pem"];
+  const read = () => trustBundle(core, namespace);
   const first = await vi.waitFor(async () => {
     const pem = await read();
     if (!pem) throw new Error(`no trust bundle in namespace ${namespace} yet`);
