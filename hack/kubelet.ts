@@ -1,13 +1,16 @@
 /**
  * The part of a kubelet that a pod's LatticeGuard agent or proxy depends on, for the local control plane,
  * which has no nodes and so no kubelet: the projected service-account token (a TokenRequest token bound
- * to the pod) and the trust bundle ConfigMap that the pod mounts as a file. `make dev` and the
- * integration tests write these files for the agents and proxies they run in place of the pods.
+ * to the pod), the trust bundle ConfigMap that the pod mounts as a file, and the injected sidecar's args
+ * with the pod's address and those files put in. `make dev` and the integration tests write these files
+ * for the agents and proxies they run in place of the pods.
  *
  * @example
- * await writeFile(tokenFile, await podToken(core, { pod, serviceAccount: "tools" }));
- * await writeFile(bundleFile, await trustBundle(core, "mcp-demo") ?? "");
+ * await writeVolumeFile(mounts.tokenFile, await podToken(core, { pod, serviceAccount: "tools" }));
+ * await writeVolumeFile(mounts.bundleFile, (await trustBundle(core, "mcp-demo")) ?? "");
+ * const args = kubeletArgs(sidecar.args, { listen: "127.0.0.1:0", upstream: "127.0.0.1:9000", mounts });
  */
+import { rename, writeFile } from "node:fs/promises";
 import type { CoreV1Api, V1Pod } from "@kubernetes/client-node";
 import { BUNDLE_ENTRY } from "../operator/identity/anchor/bundle.ts";
 import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
@@ -75,8 +78,70 @@ export async function trustBundle(
   namespace: string,
   name = "latticeguard-trust-bundle",
 ): Promise<string | undefined> {
-  const configMap = await core
-    .readNamespacedConfigMap({ name, namespace })
-    .catch(() => undefined);
+  const configMap = await core.readNamespacedConfigMap({ name, namespace }).catch(() => undefined);
   return configMap?.data?.[BUNDLE_ENTRY] || undefined;
+}
+
+/**
+ * Where a pod's proxy finds what the kubelet mounted, and writes its identity.
+ *
+ * @example
+ * const mounts: PodMounts = { tokenFile: "/tmp/x/token", bundleFile: "/tmp/x/bundle.pem", identityDir: "/tmp/x/identity" };
+ */
+export interface PodMounts {
+  tokenFile: string;
+  bundleFile: string;
+  identityDir: string;
+}
+
+/**
+ * The injected sidecar's args as a kubelet would run them here: `--listen` (the pod IP and the MCP port)
+ * and `--upstream` (the server on loopback) at the addresses given, the mounted files where this
+ * process wrote them, and metrics on a free loopback port; without the leading `proxy`. Pure.
+ *
+ * @example
+ * kubeletArgs(["proxy", "--listen=$(POD_IP):8443", "--upstream=127.0.0.1:8443", "--mcpserver=mcp-demo/calculator"],
+ *   { listen: "127.0.0.1:0", upstream: "127.0.0.1:40123", mounts });
+ * // ["--listen=127.0.0.1:0", "--upstream=127.0.0.1:40123", "--mcpserver=mcp-demo/calculator", "--token-file=…", …]
+ */
+export function kubeletArgs(
+  args: readonly string[],
+  at: { listen: string; upstream: string; mounts: PodMounts },
+): string[] {
+  const [command, ...flags] = args;
+  if (command !== "proxy") throw new Error(`the sidecar runs "${command}", not "proxy"`);
+  const resolved = flags.map((flag) => {
+    if (flag.startsWith("--listen=")) return `--listen=${at.listen}`;
+    if (flag.startsWith("--upstream=")) return `--upstream=${at.upstream}`;
+    if (flag.includes("$(")) throw new Error(`no kubelet variable is known in "${flag}"`);
+    return flag;
+  });
+  return [...resolved, ...mountFlags(at.mounts)];
+}
+
+/**
+ * The proxy flags that point at the files in `mounts`, and metrics on a free loopback port.
+ *
+ * @example
+ * mountFlags(mounts); // ["--token-file=/tmp/…/token", "--bundle-file=…", "--identity-dir=…", "--metrics-address=127.0.0.1:0"]
+ */
+export function mountFlags(mounts: PodMounts): string[] {
+  return [
+    `--token-file=${mounts.tokenFile}`,
+    `--bundle-file=${mounts.bundleFile}`,
+    `--identity-dir=${mounts.identityDir}`,
+    "--metrics-address=127.0.0.1:0",
+  ];
+}
+
+/**
+ * Writes `file` whole (a new file renamed over the old one), as a kubelet swaps a volume's files, so a
+ * reader never sees half of it.
+ *
+ * @example
+ * await writeVolumeFile(mounts.tokenFile, token);
+ */
+export async function writeVolumeFile(file: string, content: string): Promise<void> {
+  await writeFile(`${file}.tmp`, content, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }

@@ -11,13 +11,13 @@
  *   bundleNamespace: namespace });
  * const args = proxyArgs(op, server, ["--listen=127.0.0.1:0", "--upstream=127.0.0.1:9000", `--mcpserver=${ns}/tools`]);
  */
-import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, vi } from "vitest";
-import { trustBundle } from "../../hack/kubelet.ts";
+import { trustBundle, writeVolumeFile } from "../../hack/kubelet.ts";
 import { keepIdentity, type KeptIdentity } from "../../operator/agent/keeper.ts";
 import { API_VERSION, GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
@@ -159,8 +159,7 @@ export async function mirrorBundle(namespace: string, file: string): Promise<voi
     void read().then(async (pem) => {
       if (pem && pem !== last) {
         last = pem;
-        await writeFile(`${file}.tmp`, pem);
-        await rename(`${file}.tmp`, file); // whole, as the kubelet swaps a volume's files
+        await writeVolumeFile(file, pem);
       }
     });
   }, 250);
