@@ -76,6 +76,15 @@ const isBundle = (cm: V1ConfigMap) =>
   cm.metadata?.labels?.[TRUST_BUNDLE_LABEL] === "true" &&
   Object.entries(MANAGED_LABELS).every(([k, v]) => cm.metadata?.labels?.[k] === v);
 
+const live = (o: { metadata?: { deletionTimestamp?: unknown } }) => !o.metadata?.deletionTimestamp;
+
+/** Whether `namespace` needs the bundle: it has an MCPServer, or a pod that connects to one. */
+const needsBundle = (deps: BundleCopyDeps, namespace: string) =>
+  deps.servers.inNamespace(namespace).some(live) ||
+  (deps.pods?.inNamespace(namespace) ?? []).some(
+    (p) => live(p) && p.metadata?.annotations?.[CONNECT_ANNOTATION] !== undefined,
+  );
+
 /**
  * The reconcile function of the trust bundle copier; the key is a namespace name.
  *
@@ -85,13 +94,7 @@ const isBundle = (cm: V1ConfigMap) =>
 export function bundleCopyReconciler(deps: BundleCopyDeps): (namespace: string) => Promise<void> {
   return async (namespace) => {
     if (namespace === deps.namespace) return;
-    const live = (o: { metadata?: { deletionTimestamp?: unknown } }) =>
-      !o.metadata?.deletionTimestamp;
-    const hasServers =
-      deps.servers.inNamespace(namespace).some(live) ||
-      (deps.pods?.inNamespace(namespace) ?? []).some(
-        (p) => live(p) && p.metadata?.annotations?.[CONNECT_ANNOTATION] !== undefined,
-      );
+    const hasServers = needsBundle(deps, namespace);
     const source = deps.configMaps.get(`${deps.namespace}/${deps.bundleName}`);
     const found = deps.configMaps.get(`${namespace}/${deps.bundleName}`);
     const copy = found && isBundle(found) ? found : undefined;
