@@ -12,11 +12,18 @@ import { pino } from "pino";
 import { TRANSPORT_ANNOTATION } from "../operator/api/annotations.ts";
 import { runAgent } from "../operator/agent/agent.ts";
 import type { CheckedIdentity } from "../operator/agent/answer.ts";
-import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
+import { podToken, trustBundle } from "./kubelet.ts";
 
 const NAMESPACE = "mcp-demo";
 
-async function eventually<T>(what: string, get: () => Promise<T | undefined>): Promise<T> {
+/**
+ * What `get` answers once it answers something (an error counts as nothing yet), polled every 200 ms for
+ * 30 s; then an error naming `what`.
+ *
+ * @example
+ * const sa = await eventually("ServiceAccount default", () => core.readNamespacedServiceAccount(ref));
+ */
+export async function eventually<T>(what: string, get: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 150; i++) {
     const value = await get().catch(() => undefined);
     if (value !== undefined) return value;
@@ -58,35 +65,11 @@ export async function issueDemoIdentity(
       },
     },
   });
-  const request = await core.createNamespacedServiceAccountToken({
-    name: "weather",
-    namespace: NAMESPACE,
-    body: {
-      spec: {
-        audiences: [DEFAULT_AUDIENCE],
-        expirationSeconds: 600,
-        boundObjectRef: {
-          kind: "Pod",
-          apiVersion: "v1",
-          name: pod.metadata!.name,
-          uid: pod.metadata!.uid,
-        },
-      },
-    },
-  });
-  const bundle = await eventually(
-    "the trust bundle in mcp-demo",
-    async () =>
-      (
-        await core.readNamespacedConfigMap({
-          name: "latticeguard-trust-bundle",
-          namespace: NAMESPACE,
-        })
-      ).data?.["bundle.pem"],
+  const bundle = await eventually("the trust bundle in mcp-demo", () =>
+    trustBundle(core, NAMESPACE),
   );
   const dir = await mkdtemp(join(tmpdir(), "latticeguard-dev-identity-"));
-  const token = request.status?.token;
-  if (!token) throw new Error("TokenRequest returned no token");
+  const token = await podToken(core, { serviceAccount: "weather", pod });
   await writeFile(join(dir, "token"), token, { mode: 0o600 });
   await writeFile(join(dir, "bundle.pem"), bundle);
   const outDir = join(dir, "identity");

@@ -1,28 +1,33 @@
 /**
  * `make dev`: brings up the local control plane, installs the CRDs, applies the samples and a fast-rotation
- * policy, runs the operator in this process, registers its admission webhook and shows it refusing a pod,
- * and keeps everything running until stopped. `--once` also waits for the first scheduled rotation, shows
- * it, and stops (CI runs it as a smoke test).
+ * policy, runs the operator in this process (injecting the proxy image the chart would), registers its
+ * admission webhooks and shows the validating one refusing a pod, shows an MCP call going through the
+ * proxy the mutating one injected (dev-proxy.ts), and keeps everything running until stopped. `--once`
+ * also waits for the first scheduled rotation, shows it, and stops (CI runs it as a smoke test).
  *
  * It stops on SIGINT, SIGTERM or SIGHUP, at any point, start-up included, when its pid file
  * (`--pid-file`) is removed, and when its parent exits (dev-stop.ts says why make needs the last two):
- * first the operator, which talks to the API server, then the control plane, whose directory goes with
- * it. Whatever still runs after 30 s is killed.
+ * first the proxies, then the operator, which talk to the API server, then the control plane, whose
+ * directory goes with it. Whatever still runs after 30 s is killed.
  *
  *   node hack/dev.ts [--once] [--dir=.dev] [--pid-file=.dev/dev.pid]
  */
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseOperatorFlags } from "../operator/cli/flags.ts";
 import { startOperator, type RunningOperator } from "../operator/operator.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { validatingWebhookConfiguration } from "../webhook/configuration.ts";
+import {
+  mutatingWebhookConfiguration,
+  validatingWebhookConfiguration,
+} from "../webhook/configuration.ts";
 import { issueDemoIdentity } from "./dev-identity.ts";
+import { describeProxyDemo, ProxyDemo } from "./dev-proxy.ts";
 import { removePidFile, watchForStop, writePidFile } from "./dev-stop.ts";
 import { installCrds, kubectl, tryKubectl } from "./kubectl.ts";
-import { leaveSignalsToCaller } from "./process.ts";
+import { freePort, leaveSignalsToCaller } from "./process.ts";
 import { repoRoot, tools } from "./tools.ts";
 
 const { values: flags } = parseArgs({
@@ -40,6 +45,7 @@ const pidFile = flags["pid-file"] && resolve(flags["pid-file"]);
 leaveSignalsToCaller();
 const abort = new AbortController();
 let operator: RunningOperator | undefined;
+let proxyDemo: ProxyDemo | undefined;
 let stopping = false;
 const shutdown = async (code: number, why?: string) => {
   if (stopping) return;
@@ -50,6 +56,7 @@ const shutdown = async (code: number, why?: string) => {
     process.exit(code || 1); // process.ts kills every child on exit
   }, 30_000).unref();
   abort.abort();
+  await proxyDemo?.stop().catch((e: unknown) => console.error(e));
   await operator?.stop().catch((e: unknown) => console.error(e));
   const cp = await startup.catch(() => undefined);
   await cp?.stop();
@@ -64,8 +71,8 @@ const startup = startControlPlane({ signal: abort.signal });
 if (pidFile) await writePidFile(pidFile);
 watchForStop({ pidFile, parent: process.ppid }, (why) => void shutdown(0, why));
 
-/** Registers the webhook by URL with the CA bundle the operator generated into its Secret. */
-async function registerWebhook(kubeconfig: string, port: number): Promise<void> {
+/** Registers both webhooks by URL with the CA bundle the operator generated into its Secret. */
+async function registerWebhooks(kubeconfig: string, port: number): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
@@ -79,13 +86,26 @@ async function registerWebhook(kubeconfig: string, port: number): Promise<void> 
     else await new Promise((r) => setTimeout(r, 200));
   }
   if (!bundle) throw new Error("the operator did not write its webhook certificates");
-  const configuration = validatingWebhookConfiguration({
+  const options = {
     name: "latticeguard",
     operatorNamespace: "latticeguard-system",
     url: `https://127.0.0.1:${port}`,
     caBundle: bundle,
-  });
-  await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify(configuration));
+  };
+  const configurations = [
+    validatingWebhookConfiguration(options),
+    mutatingWebhookConfiguration(options),
+  ];
+  const list = { apiVersion: "v1", kind: "List", items: configurations };
+  await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify(list));
+}
+
+/** The image the Helm chart injects by default: the operator's own, tagged with the chart's version. */
+async function chartProxyImage(): Promise<string> {
+  const { version } = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as {
+    version: string;
+  };
+  return `ghcr.io/latticeguard/latticeguard:${version}`;
 }
 
 /** Tries to create a non-compliant pod under an Enforce policy; returns kubectl's refusal. */
@@ -134,22 +154,28 @@ try {
   await kubectl(kubeconfig, ["create", "namespace", "latticeguard-system"]);
   console.log(await kubectl(kubeconfig, ["apply", "-f", join(repoRoot, "config/samples")]));
   console.log(await kubectl(kubeconfig, ["apply", "-f", join(repoRoot, "config/dev")]));
+  // The injected proxies reach the issuance API where it listens here, not at its in-cluster Service.
+  const issuerPort = await freePort();
   operator = await startOperator(
     parseOperatorFlags(
       [
         `--kubeconfig=${kubeconfig}`,
         "--metrics-bind-address=127.0.0.1:0",
         "--webhook-bind-address=127.0.0.1:0",
-        "--issuer-bind-address=127.0.0.1:0",
+        `--issuer-bind-address=127.0.0.1:${issuerPort}`,
+        `--proxy-image=${await chartProxyImage()}`,
+        `--proxy-issuer-url=https://127.0.0.1:${issuerPort}`,
       ],
       {},
     ),
   );
-  await registerWebhook(kubeconfig, operator.webhookPort!);
+  await registerWebhooks(kubeconfig, operator.webhookPort!);
   const denial = await admissionDemo(kubeconfig);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const { identity, outDir } = await issueDemoIdentity(kc, operator.issuerPort!);
+  proxyDemo = new ProxyDemo(kc, kubeconfig);
+  const proxied = await proxyDemo.run();
 
   const { kubectl: kubectlPath } = await tools();
   console.log(
@@ -164,22 +190,25 @@ try {
       "  kubectl get cryptopolicies",
       `  curl -s http://127.0.0.1:${operator.httpPort}/metrics | grep latticeguard_`,
       "",
-      "The admission webhook is registered. A pod exposing MCP without post-quantum transport, in a",
+      "The admission webhooks are registered. A pod exposing MCP without post-quantum transport, in a",
       "namespace under the `restricted` (Enforce) sample policy, was just refused:",
       `  ${denial.trim().split("\n").join("\n  ")}`,
       "",
       "Pod mcp-demo/weather-0 (selected by MCPServer weather) got its ML-DSA workload identity through the",
       `issuance API, as its agent would: ${identity.spiffeId}, valid until ${identity.notAfter.toISOString()},`,
       `in ${outDir} (key.pem, cert.pem, bundle.pem).`,
+      "",
+      ...describeProxyDemo(proxied, { running: !once }),
       once
         ? ""
-        : `Press Ctrl-C (or send SIGTERM to process ${process.pid}) to stop it and remove its data.\n`,
+        : `\nPress Ctrl-C (or send SIGTERM to process ${process.pid}) to stop it and remove its data.\n`,
     ].join("\n"),
   );
   if (once) {
     await waitForRotation(kubeconfig, 90_000);
     console.log(await kubectl(kubeconfig, ["get", "mcpservers", "-n", "mcp-demo"]));
     console.log(await kubectl(kubeconfig, ["get", "cryptopolicies"]));
+    console.log(await kubectl(kubeconfig, ["get", "pods", "-A", "-l", "app=calculator-mcp"]));
     await shutdown(0);
   }
 } catch (error) {

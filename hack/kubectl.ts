@@ -66,6 +66,9 @@ function run(
         resolve({ code, stdout, stderr });
       },
     );
+    // kubectl may exit before it reads its input (`get` reads none): the exit code says what happened,
+    // so a closed pipe (EPIPE) is no error of its own, and must not crash the caller.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(input ?? "");
   });
 }

@@ -38,6 +38,18 @@ export function leaveSignalsToCaller(): void {
   callerStops = true;
 }
 
+/**
+ * Has `child` killed (SIGKILL) when this process exits, however it exits, unless it exited first: for
+ * children that are not a {@link ManagedProcess}, such as the proxies `make dev` runs.
+ *
+ * @example
+ * killOnExit(spawn(process.execPath, ["operator/bin/latticeguard.mjs", "proxy", ...args]));
+ */
+export function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+}
+
 /** A free TCP port on 127.0.0.1, as the kernel hands it out. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -85,10 +97,9 @@ export class ManagedProcess {
     closeSync(fd);
     this.child = child;
     this.exitCode = null;
-    running.add(child);
+    killOnExit(child);
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
-        running.delete(child);
         this.exitCode = code ?? (signal ? 128 : 1);
         this.child = undefined;
         resolve();

@@ -14,6 +14,7 @@ import { CoreV1Api, CustomObjectsApi, type V1Namespace, type V1Pod } from "@kube
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, expect, vi } from "vitest";
+import { podToken as kubeletToken } from "../../hack/kubelet.ts";
 import { API_VERSION, GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "../../operator/api/types.generated.ts";
 import {
@@ -190,33 +191,13 @@ export async function createWorkload(
  * @example
  * await podToken(ns, "search", pod); // audience latticeguard.dev/identity, 10 minutes
  */
-export async function podToken(
+export function podToken(
   namespace: string,
   serviceAccount: string,
   pod: V1Pod | undefined,
   audience: string = DEFAULT_AUDIENCE,
 ): Promise<string> {
-  const request = await core.createNamespacedServiceAccountToken({
-    name: serviceAccount,
-    namespace,
-    body: {
-      spec: {
-        audiences: [audience],
-        expirationSeconds: 600,
-        ...(pod && {
-          boundObjectRef: {
-            kind: "Pod",
-            apiVersion: "v1",
-            name: pod.metadata!.name,
-            uid: pod.metadata!.uid,
-          },
-        }),
-      },
-    },
-  });
-  const token = request.status?.token;
-  if (!token) throw new Error("TokenRequest returned no token");
-  return token;
+  return kubeletToken(core, { namespace, serviceAccount, pod, audience });
 }
 
 /**

@@ -11,12 +11,13 @@
  *   bundleNamespace: namespace });
  * const args = proxyArgs(op, server, ["--listen=127.0.0.1:0", "--upstream=127.0.0.1:9000", `--mcpserver=${ns}/tools`]);
  */
-import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, vi } from "vitest";
+import { trustBundle, writeVolumeFile } from "../../hack/kubelet.ts";
 import { keepIdentity, type KeptIdentity } from "../../operator/agent/keeper.ts";
 import { API_VERSION, GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
@@ -146,12 +147,7 @@ export interface PodFiles {
  * await mirrorBundle(ns, "/tmp/x/bundle.pem");
  */
 export async function mirrorBundle(namespace: string, file: string): Promise<void> {
-  const read = async () =>
-    (
-      await core
-        .readNamespacedConfigMap({ name: "latticeguard-trust-bundle", namespace })
-        .catch(() => undefined)
-    )?.data?.["bundle.pem"];
+  const read = () => trustBundle(core, namespace);
   const first = await vi.waitFor(async () => {
     const pem = await read();
     if (!pem) throw new Error(`no trust bundle in namespace ${namespace} yet`);
@@ -163,8 +159,7 @@ export async function mirrorBundle(namespace: string, file: string): Promise<voi
     void read().then(async (pem) => {
       if (pem && pem !== last) {
         last = pem;
-        await writeFile(`${file}.tmp`, pem);
-        await rename(`${file}.tmp`, file); // whole, as the kubelet swaps a volume's files
+        await writeVolumeFile(file, pem);
       }
     });
   }, 250);

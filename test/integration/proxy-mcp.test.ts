@@ -10,16 +10,12 @@
  * group (read with getEphemeralKeyInfo on its side) and both peers' certificates are ML-DSA, chain to the
  * operator's trust anchor and carry the expected SPIFFE IDs; the startup probe passes and SIGTERM exits 0.
  */
-import { randomUUID, X509Certificate, createHash } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { X509Certificate, createHash } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import { startToolsServer, type ToolsServer } from "../../hack/mcp-tools.ts";
+import { probe, startProxyProcess, type ProxyProcess } from "../../hack/proxy-process.ts";
 import { KEY_EXCHANGE_GROUPS } from "../../operator/api/algorithms.ts";
 import { CONNECT_ANNOTATION } from "../../operator/api/annotations.ts";
 import { verifyCertificate } from "../../operator/crypto/index.ts";
@@ -35,43 +31,20 @@ import {
   type PodFiles,
   type ProxyOperator,
 } from "./proxy-harness.ts";
-import { probe, startProxyProcess, type ProxyProcess } from "./proxy-process.ts";
 
 let op: ProxyOperator;
 let serverNs: string;
 let clientNs: string;
 let serverFiles: PodFiles;
 let clientFiles: PodFiles;
-let mcpHttp: Server;
+let tools: ToolsServer;
 let inbound: ProxyProcess;
 let outbound: ProxyProcess;
 let client: Client;
-/** The `x-forwarded-client-cert` of each tool call, as the MCP server saw it. */
-const callers: string[] = [];
-
-async function startMcpServer(): Promise<number> {
-  const mcp = new McpServer({ name: "latticeguard-test-tools", version: "1.0.0" });
-  mcp.registerTool(
-    "add",
-    { description: "Adds two numbers.", inputSchema: { a: z.number(), b: z.number() } },
-    ({ a, b }, extra) => {
-      callers.push(String(extra.requestInfo?.headers["x-forwarded-client-cert"]));
-      return { content: [{ type: "text", text: String(a + b) }] };
-    },
-  );
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
-  await mcp.connect(transport);
-  mcpHttp = createServer((req, res) => void transport.handleRequest(req, res));
-  mcpHttp.listen(0, "127.0.0.1"); // loopback only: the proxy is the pod's MCP port
-  await once(mcpHttp, "listening");
-  afterAll(() => mcp.close());
-  return (mcpHttp.address() as AddressInfo).port;
-}
-
 beforeAll(async () => {
   op = await startProxyOperator();
   [serverNs, clientNs] = (await policyNamespaces("px-mcp", ["srv", "cli"])) as [string, string];
-  const tools = await createMcpServer(serverNs, "tools", { clients: [{ namespace: clientNs }] });
+  const server = await createMcpServer(serverNs, "tools", { clients: [{ namespace: clientNs }] });
   serverFiles = await podFiles({
     namespace: serverNs,
     pod: "tools-0",
@@ -89,15 +62,15 @@ beforeAll(async () => {
     bundleNamespace: serverNs,
   });
   expect(probe(serverFiles.identityDir)).toBe(1); // no identity yet: the MCP server would wait
-  const mcpPort = await startMcpServer();
+  tools = await startToolsServer("latticeguard-test-tools");
   // The flags the webhook writes: the policy's groups, one --allow per spec.clients rule.
   inbound = await startProxyProcess(
     proxyArgs(op, serverFiles, [
       "--listen=127.0.0.1:0",
-      `--upstream=127.0.0.1:${mcpPort}`,
+      `--upstream=127.0.0.1:${tools.port}`,
       `--mcpserver=${serverNs}/tools`,
       "--groups=X25519MLKEM768",
-      ...clientRules(tools).map((rule) => `--allow=${formatClientRule(rule)}`),
+      ...clientRules(server).map((rule) => `--allow=${formatClientRule(rule)}`),
     ]),
   );
   outbound = await startProxyProcess(
@@ -113,7 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await Promise.all([inbound?.stop(), outbound?.stop()]);
-  mcpHttp?.close();
+  await tools?.close();
 });
 
 describe("MCP through an outbound and an inbound proxy", () => {
@@ -177,7 +150,7 @@ describe("MCP through an outbound and an inbound proxy", () => {
     expect(connected.spiffeId).toBe(server.spiffeId);
     expect(connected.fingerprint256).toBe(new X509Certificate(serverCert).fingerprint256);
     const hash = createHash("sha256").update(new X509Certificate(clientCert).raw).digest("hex");
-    expect(callers).toEqual([`By=${server.spiffeId};Hash=${hash};URI=${peer.spiffeId}`]);
+    expect(tools.callers).toEqual([`By=${server.spiffeId};Hash=${hash};URI=${peer.spiffeId}`]);
   });
 
   it("passes the startup probe, is ready, and exits 0 on SIGTERM", async () => {

@@ -1,16 +1,18 @@
 /**
- * Runs `latticeguard proxy` as a real child process (the command the webhook injects, with its flags),
- * so tests see what a pod would: its exit code, its JSON logs, its `/metrics` and `/readyz`.
+ * Runs `latticeguard proxy` as a real child process (the command the webhook injects, with its flags), so
+ * its callers see what a pod would: its exit code, its JSON logs, its `/metrics` and `/readyz`. The
+ * integration tests run it this way, and `make dev` plays a kubelet with it. A proxy still running when
+ * this process exits is killed (process.ts).
  *
  * @example
  * const proxy = await startProxyProcess(args);
  * await proxy.metric("latticeguard_proxy_requests_total", { code: "200" });
  * expect(await proxy.stop()).toBe(0);
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
-import { afterAll } from "vitest";
-import { repoRoot } from "../../hack/tools.ts";
+import { killOnExit } from "./process.ts";
+import { repoRoot } from "./tools.ts";
 
 const BIN = "operator/bin/latticeguard.mjs";
 
@@ -27,10 +29,11 @@ export interface ProxyProcess {
   stop(): Promise<number | null>;
 }
 
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of running) child.kill("SIGKILL");
-});
+/** Options for {@link startProxyProcess}. */
+export interface ProxyProcessOptions {
+  /** The proxy's `--log-level`; `debug` by default. */
+  logLevel?: string;
+}
 
 /**
  * `latticeguard proxy --check --identity-dir=<dir>`, the startup probe: its exit code.
@@ -44,20 +47,49 @@ export function probe(identityDir: string): number | null {
   }).status;
 }
 
-/** Starts a proxy with `args`; resolves once it logs "Started proxy" (60 s at most). */
-export async function startProxyProcess(args: string[]): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [BIN, "proxy", "--log-level=debug", ...args], {
+/**
+ * The value of the samples of `name` in a Prometheus text exposition whose labels include `labels`,
+ * summed. Pure.
+ *
+ * @example
+ * sampleSum('x_total{code="200"} 3\nx_total{code="502"} 1', "x_total", { code: "200" }); // 3
+ */
+export function sampleSum(text: string, name: string, labels: Record<string, string> = {}) {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map(
+      [...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]] as const),
+    );
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/**
+ * Starts a proxy with `args`; resolves once it logs "Started proxy" (60 s at most). A proxy that exits
+ * first, or does not start in time, rejects with the end of its output, and is killed.
+ *
+ * @example
+ * const outbound = await startProxyProcess(["--connect=mcp/tools", "--listen=127.0.0.1:0", ...rest]);
+ */
+export async function startProxyProcess(
+  args: string[],
+  options: ProxyProcessOptions = {},
+): Promise<ProxyProcess> {
+  const logLevel = options.logLevel ?? "debug";
+  const child = spawn(process.execPath, [BIN, "proxy", `--log-level=${logLevel}`, ...args], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  running.add(child);
+  killOnExit(child);
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
-  void exited.then(() => running.delete(child));
   const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error("the proxy did not start within 60 s")),
@@ -83,6 +115,9 @@ export async function startProxyProcess(args: string[]): Promise<ProxyProcess> {
         new Error(`the proxy exited (${code}) before it started:\n${stderr}${tail.join("\n")}`),
       );
     });
+  }).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw error;
   });
   const metricsPort = started.metricsPort as number;
   return {
@@ -91,16 +126,7 @@ export async function startProxyProcess(args: string[]): Promise<ProxyProcess> {
     logs,
     async metric(name, labels = {}) {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      let sum = 0;
-      for (const line of text.split("\n")) {
-        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-        if (!m || m[1] !== name) continue;
-        const have = new Map(
-          [...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]] as const),
-        );
-        if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
-      }
-      return sum;
+      return sampleSum(text, name, labels);
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

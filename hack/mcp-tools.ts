@@ -1,0 +1,62 @@
+/**
+ * A real MCP server, the official SDK's `McpServer` over Streamable HTTP, with one tool, `add`, listening
+ * on 127.0.0.1 only, as a server behind LatticeGuard's inbound proxy must (the proxy owns the pod's MCP
+ * port). It records the `x-forwarded-client-cert` header of every tool call: who the proxy says called.
+ * The proxy integration tests and `make dev` put it behind a real inbound proxy.
+ *
+ * @example
+ * const tools = await startToolsServer("latticeguard-dev-calculator");
+ * // inbound proxy: --upstream=127.0.0.1:${tools.port}
+ * tools.callers; // ["By=spiffe://…/sa/calculator;Hash=…;URI=spiffe://…/sa/planner"]
+ * await tools.close();
+ */
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { z } from "zod";
+
+/** A listening MCP server with the tool `add`. */
+export interface ToolsServer {
+  /** Its port on 127.0.0.1. */
+  port: number;
+  /** The `x-forwarded-client-cert` of each tool call, in order. */
+  callers: string[];
+  /** Closes the MCP session and the HTTP server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server, named `name` in its MCP `initialize` answer, on a free port of 127.0.0.1.
+ *
+ * @example
+ * const { port } = await startToolsServer("latticeguard-test-tools");
+ */
+export async function startToolsServer(name: string): Promise<ToolsServer> {
+  const callers: string[] = [];
+  const mcp = new McpServer({ name, version: "1.0.0" });
+  mcp.registerTool(
+    "add",
+    { description: "Adds two numbers.", inputSchema: { a: z.number(), b: z.number() } },
+    ({ a, b }, extra) => {
+      callers.push(String(extra.requestInfo?.headers["x-forwarded-client-cert"]));
+      return { content: [{ type: "text", text: String(a + b) }] };
+    },
+  );
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
+  await mcp.connect(transport);
+  const http = createServer((req, res) => void transport.handleRequest(req, res));
+  http.listen(0, "127.0.0.1"); // loopback only: the proxy is the pod's MCP port
+  await once(http, "listening");
+  return {
+    port: (http.address() as AddressInfo).port,
+    callers,
+    async close() {
+      await mcp.close();
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}
