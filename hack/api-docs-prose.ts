@@ -20,6 +20,7 @@ import {
   LOCKDOWN_ANNOTATION,
   LOCKDOWN_HANDLED_ANNOTATION,
   MCP_PORT_ANNOTATION,
+  PROXIED_LABEL,
   TRANSPORT_ANNOTATION,
 } from "../operator/api/annotations.ts";
 import { code, markdownTable } from "./markdown.ts";
@@ -296,6 +297,13 @@ export function annotationsSection(): string {
           code(INJECTED_ANNOTATION),
           "Pod",
           "Written by the mutating webhook: the MCPServer whose proxy (`latticeguard-proxy`) it injected.",
+        ],
+        [
+          code(PROXIED_LABEL),
+          "Pod (a label)",
+          'Written by the mutating webhook with `latticeguard.dev/injected`, always `"true"`: a label, so ' +
+            "that a PodMonitor can select the pods whose proxy serves metrics on port `lgproxy-metrics` " +
+            "(15090); the chart's `podMonitor.enabled` creates one.",
         ],
         [
           code(MCP_PORT_ANNOTATION),

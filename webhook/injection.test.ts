@@ -340,6 +340,7 @@ describe("the patch", () => {
       ["add", "/spec/initContainers"],
       ["add", "/spec/volumes"],
       ["add", "/metadata/annotations"],
+      ["add", "/metadata/labels/latticeguard.dev~1proxied"],
     ]);
     const patched = applyPatch(p, patch);
     expect(patched.spec?.initContainers?.map((c) => c.name)).toEqual(["latticeguard-proxy"]);
@@ -349,9 +350,35 @@ describe("the patch", () => {
       "latticeguard-identity",
     ]);
     expect(patched.metadata?.annotations).toEqual({ "latticeguard.dev/injected": "weather" });
+    expect(patched.metadata?.labels).toEqual({ ...LABELS, "latticeguard.dev/proxied": "true" });
   });
 
-  it("puts the proxy first, keeps the pod's own init containers, volumes and annotations", () => {
+  it("creates the labels of a pod that has none", () => {
+    const result = plan(pod(), [SIDECAR], [ENFORCE]);
+    if (result.action !== "Inject") throw new Error(result.reason);
+    const bare: InjectablePod = { metadata: {}, spec: pod().spec };
+    const patch = injectionPatch(bare, result);
+    expect(patch.at(-1)).toEqual({
+      op: "add",
+      path: "/metadata/labels",
+      value: { "latticeguard.dev/proxied": "true" },
+    });
+    expect(applyPatch(bare, patch).metadata?.labels).toEqual({
+      "latticeguard.dev/proxied": "true",
+    });
+  });
+
+  it("sets the label to true where the pod claims otherwise", () => {
+    const p = pod({ labels: { ...LABELS, "latticeguard.dev/proxied": "false" } });
+    const result = plan(p, [SIDECAR], [ENFORCE]);
+    if (result.action !== "Inject") throw new Error(result.reason);
+    expect(applyPatch(p, injectionPatch(p, result)).metadata?.labels).toEqual({
+      ...LABELS,
+      "latticeguard.dev/proxied": "true",
+    });
+  });
+
+  it("puts the proxy first, keeps the pod's own init containers, volumes, annotations and labels", () => {
     const p = pod({
       annotations: { team: "a" },
       initContainers: [container("setup")],
@@ -366,6 +393,7 @@ describe("the patch", () => {
       "/spec/volumes/-",
       "/spec/volumes/-",
       "/metadata/annotations/latticeguard.dev~1injected",
+      "/metadata/labels/latticeguard.dev~1proxied",
     ]);
     const patched = applyPatch(p, patch);
     expect(patched.spec?.initContainers?.map((c) => c.name)).toEqual([
@@ -382,6 +410,7 @@ describe("the patch", () => {
       team: "a",
       "latticeguard.dev/injected": "weather",
     });
+    expect(patched.metadata?.labels).toEqual({ ...LABELS, "latticeguard.dev/proxied": "true" });
   });
 
   it("is idempotent: a patched pod is left alone, so a second call never injects twice", () => {

@@ -55,7 +55,13 @@ describe("mutation", () => {
     const request = admissionRequest(weatherPod());
     const response = await mutate(request);
     expect(response).toMatchObject({ uid: request.uid, allowed: true, patchType: "JSONPatch" });
-    expect(patchOf(response)).toHaveLength(3);
+    // The sidecar, its volumes, the injected annotation and the label the PodMonitor selects.
+    expect(patchOf(response).map((op) => op.path.split("/")[2])).toEqual([
+      "initContainers",
+      "volumes",
+      "annotations",
+      "labels",
+    ]);
     expect(fresh).not.toHaveBeenCalled();
     expect(await count("sidecarInjections", { outcome: "injected" })).toBe(1);
     expect(
@@ -101,7 +107,7 @@ describe("mutation", () => {
     const { mutate, fresh } = setup({ cached: view([]) });
     const response = await mutate(admissionRequest(weatherPod()));
     expect(fresh).toHaveBeenCalledWith(NS);
-    expect(patchOf(response)).toHaveLength(3);
+    expect(patchOf(response)).toHaveLength(4);
   });
 
   it("keeps the cache's answer when that second look fails", async () => {
@@ -115,7 +121,7 @@ describe("mutation", () => {
 
   it("reads a namespace missing from the cache before deciding", async () => {
     const { mutate, fresh } = setup({ cached: view([SIDECAR], []) });
-    expect(patchOf(await mutate(admissionRequest(weatherPod())))).toHaveLength(3);
+    expect(patchOf(await mutate(admissionRequest(weatherPod())))).toHaveLength(4);
     expect(fresh).toHaveBeenCalledTimes(1);
   });
 

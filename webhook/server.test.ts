@@ -121,6 +121,7 @@ describe("webhook server", () => {
       "/spec/initContainers",
       "/spec/volumes",
       "/metadata/annotations/latticeguard.dev~1injected",
+      "/metadata/labels/latticeguard.dev~1proxied",
     ]);
   });
 

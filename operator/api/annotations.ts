@@ -31,6 +31,13 @@ export const INJECT_ANNOTATION = "latticeguard.dev/inject";
 export const INJECTED_ANNOTATION = "latticeguard.dev/injected";
 
 /**
+ * A label on a pod, `"true"`: set by the mutating webhook beside {@link INJECTED_ANNOTATION}, so that a
+ * Prometheus Operator PodMonitor (the chart's `podMonitor`) can select the pods whose proxy serves
+ * metrics. A label, not an annotation, because only labels can be selected.
+ */
+export const PROXIED_LABEL = "latticeguard.dev/proxied";
+
+/**
  * On a client pod: the MCPServers it calls, comma-separated, each `<name>` (in the pod's namespace) or
  * `<namespace>/<name>`. The issuer gives such a pod a client identity when a named MCPServer's
  * `spec.clients` admits it.

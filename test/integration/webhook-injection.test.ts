@@ -2,8 +2,8 @@
  * LatticeGuard's proxy injection against the real API server: `kubectl apply` of a Deployment, the real
  * deployment and replica-set controllers creating its pods, the API server calling the mutating webhook
  * (then the validating one) on each, and applying the JSON Patch it answers. What is asserted is what the
- * API server stored: pods with exactly one `latticeguard-proxy` native sidecar, its volumes and the
- * `latticeguard.dev/injected` annotation; nothing changes on a second apply or a second call; the
+ * API server stored: pods with exactly one `latticeguard-proxy` native sidecar, its volumes, the
+ * `latticeguard.dev/injected` annotation and the `latticeguard.dev/proxied` label; nothing changes on a second apply or a second call; the
  * validating webhook admits the proxied pods under `Enforce` and still refuses a pod with neither proxy
  * nor claim; an excluded namespace is left alone; and the opt-out is refused unless the policy allows it.
  * Pods are stored, never run: there are no nodes.
@@ -168,6 +168,8 @@ describe("a Deployment whose pods an MCPServer selects", () => {
         path: "token",
       });
       expect(p.metadata?.annotations?.["latticeguard.dev/injected"]).toBe("weather");
+      // The label the chart's PodMonitor selects, beside the template's own.
+      expect(p.metadata?.labels?.["latticeguard.dev/proxied"]).toBe("true");
     }
     const [calendar] = await podsOf(ns.enforce, "calendar", 1);
     expect(proxies(calendar!)).toHaveLength(1);
@@ -304,6 +306,7 @@ describe("a namespace the webhooks exclude (the operator's own)", () => {
     const [stored] = await podsOf(ns.operator, "weather", 1);
     expect(proxies(stored!)).toEqual([]);
     expect(stored!.metadata?.annotations?.["latticeguard.dev/injected"]).toBeUndefined();
+    expect(stored!.metadata?.labels?.["latticeguard.dev/proxied"]).toBeUndefined();
   });
 });
 
