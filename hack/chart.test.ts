@@ -3,7 +3,8 @@
  * code it deploys: the Validating- and MutatingWebhookConfiguration equal the ones webhook/configuration.ts
  * builds, the operator accepts the flags the Deployment passes (the proxy image it injects among them), RBAC
  * names what those flags name, the CRDs are those of
- * `crds/`, and a wrong value fails with a message naming it. promtool checks the alert rules and the
+ * `crds/`, the PodMonitor selects the label the webhook gives injected pods on the port the proxy serves,
+ * and a wrong value fails with a message naming it. promtool checks the alert rules and the
  * dashboard's queries in test/integration/chart.test.ts.
  */
 import { readFile } from "node:fs/promises";
@@ -27,6 +28,7 @@ import * as k8s from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { SIGNATURE_ALGORITHMS } from "../operator/api/algorithms.ts";
+import { PROXIED_LABEL } from "../operator/api/annotations.ts";
 import { parseOperatorFlags } from "../operator/cli/flags.ts";
 import { KEM_BACKEND_CHOICES } from "../operator/crypto/index.ts";
 import { LEASE_NAME } from "../operator/operator.ts";
@@ -34,6 +36,7 @@ import {
   mutatingWebhookConfiguration,
   validatingWebhookConfiguration,
 } from "../webhook/configuration.ts";
+import { PROXY_METRICS_PORT_NAME } from "../webhook/proxy-spec.ts";
 import { tryHelm } from "./kubectl.ts";
 import { repoRoot } from "./tools.ts";
 
@@ -682,9 +685,77 @@ describe("the CRDs", () => {
   });
 });
 
+/** A Prometheus Operator PodMonitor, as far as the chart sets it. */
+interface PodMonitor extends KubernetesObject {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    namespaceSelector: { any?: boolean; matchNames?: string[] };
+    podMetricsEndpoints: Record<string, unknown>[];
+  };
+}
+
+describe("the PodMonitor of the proxy sidecars", () => {
+  const enabled = "podMonitor.enabled=true";
+  const monitorOf = async (set: string[]) =>
+    find<PodMonitor>(await render([enabled, ...set]), "PodMonitor")!;
+
+  it("is opt-in", async () => {
+    expect(find(await render(), "PodMonitor")).toBeUndefined();
+  });
+
+  it("selects the label the webhook gives injected pods, on the proxy's metrics port", async () => {
+    const objects = await render([enabled, "serviceMonitor.enabled=true"]);
+    const monitor = find<PodMonitor>(objects, "PodMonitor")!;
+    const service = find<KubernetesObject & { spec: { endpoints: { interval: string }[] } }>(
+      objects,
+      "ServiceMonitor",
+    )!;
+    expect(monitor.metadata).toMatchObject({ name: "latticeguard-proxy", namespace: NS });
+    expect(monitor.spec.selector).toEqual({ matchLabels: { [PROXIED_LABEL]: "true" } });
+    expect(monitor.spec.podMetricsEndpoints).toEqual([
+      {
+        port: PROXY_METRICS_PORT_NAME,
+        path: "/metrics",
+        interval: service.spec.endpoints[0]!.interval,
+        honorLabels: true,
+      },
+    ]);
+  });
+
+  it.each<[string, string[], PodMonitor["spec"]["namespaceSelector"]]>([
+    ["every namespace by default", [], { any: true }],
+    [
+      "the watched namespaces, where the webhook injects",
+      ["watchNamespaces={mcp-a,mcp-b}"],
+      { matchNames: ["mcp-a", "mcp-b"] },
+    ],
+    [
+      "the namespaces it is given, first",
+      ["watchNamespaces={mcp-a,mcp-b}", "podMonitor.namespaceSelector.matchNames={mcp-b}"],
+      { matchNames: ["mcp-b"] },
+    ],
+  ])("looks in %s", async (_, set, selector) => {
+    expect((await monitorOf(set)).spec.namespaceSelector).toEqual(selector);
+  });
+
+  it("follows the interval, timeout and labels it is given", async () => {
+    const monitor = await monitorOf([
+      "podMonitor.interval=15s",
+      "podMonitor.scrapeTimeout=10s",
+      "podMonitor.labels.release=kube-prometheus",
+    ]);
+    expect(monitor.spec.podMetricsEndpoints[0]).toMatchObject({
+      interval: "15s",
+      scrapeTimeout: "10s",
+    });
+    expect(monitor.metadata!.labels).toMatchObject({ release: "kube-prometheus" });
+  });
+});
+
 describe("every toggle on", () => {
   const all = [
     "serviceMonitor.enabled=true",
+    "podMonitor.enabled=true",
     "prometheusRule.enabled=true",
     "grafanaDashboard.enabled=true",
     "defaultPolicy.enabled=true",
@@ -697,6 +768,7 @@ describe("every toggle on", () => {
     const objects = await render(all);
     for (const kind of [
       "ServiceMonitor",
+      "PodMonitor",
       "PrometheusRule",
       "CryptoPolicy",
       "Certificate",
@@ -787,6 +859,15 @@ describe("wrong values", () => {
     ["trustAnchor.algorithm=ML-DSA-99", "at '/trustAnchor/algorithm': value must be one of"],
     ["trustAnchor.lifetime=30d", "at '/trustAnchor/lifetime': '30d' does not match pattern"],
     ["serviceMonitor.interval=often", "at '/serviceMonitor/interval'"],
+    ["podMonitor.interval=often", "at '/podMonitor/interval'"],
+    [
+      "podMonitor.namespaceSelector.matchLabels.team=mcp",
+      "at '/podMonitor/namespaceSelector': additional properties 'matchLabels' not allowed",
+    ],
+    [
+      "podMonitor.namespaceSelector.matchNames={Shop}",
+      "at '/podMonitor/namespaceSelector/matchNames/0': 'Shop' does not match pattern",
+    ],
     ["watchNamespaces={mcp-a,Shop}", "at '/watchNamespaces/1': 'Shop' does not match pattern"],
     ["watchNamespaces={mcp-a,mcp-a}", "at '/watchNamespaces': items at 0 and 1 are equal"],
     ["watchNamespaces=mcp-a", "at '/watchNamespaces': got string, want array"],
