@@ -203,11 +203,13 @@ const operationsDoc = read("docs/operations.md");
 const squash = (text: string) => text.replace(/\s+/g, " ").trim();
 
 describe("alerts", () => {
-  it("are the seven the chart promises", () => {
+  it("are the nine the chart promises", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual([
       "LatticeGuardIdentityIssuanceFailing",
       "LatticeGuardKEMRotationOverdue",
       "LatticeGuardNoLeader",
+      "LatticeGuardProxyIdentityExpiring",
+      "LatticeGuardProxyRefusedPeersSpike",
       "LatticeGuardReconcileErrors",
       "LatticeGuardTrustAnchorExpiringSoon",
       "LatticeGuardWebhookErrorsHigh",
