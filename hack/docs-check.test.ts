@@ -304,13 +304,38 @@ describe("docs/operations.md", () => {
   });
 });
 
+const dashboard = () =>
+  JSON.parse(read("charts/latticeguard/files/grafana-dashboard.json")) as {
+    panels: { type: string; title: string }[];
+  };
+
 describe("the Grafana dashboard", () => {
+  // What each file queries, without its comments (which may name a family, `latticeguard_proxy_*`).
+  const queried: [string, () => string][] = [
+    ["the dashboard's panels and variables", () => JSON.stringify(dashboard())],
+    ["the alerts' expressions and descriptions", () => JSON.stringify(alerts)],
+    [
+      "the alerts' test series",
+      () =>
+        JSON.stringify(
+          (
+            parse(read("charts/latticeguard/files/prometheus-rules.test.yaml")) as {
+              tests: { input_series: { series: string }[] }[];
+            }
+          ).tests.flatMap((t) => t.input_series),
+        ),
+    ],
+  ];
+  it.each(queried)("and %s name only metrics that exist", async (_, text) => {
+    const known = new Set((await latticeguardMetrics(true)).map((m) => m.name));
+    const mentioned = mentionedMetrics(text());
+    expect(mentioned).toContain("latticeguard_proxy_refused_total");
+    expect(mentioned.filter((n) => !known.has(n))).toEqual([]);
+  });
+
   it("has every panel described in docs/metrics.md, under its row", () => {
-    const dashboard = JSON.parse(read("charts/latticeguard/files/grafana-dashboard.json")) as {
-      panels: { type: string; title: string }[];
-    };
     let row = "";
-    const panels = dashboard.panels.flatMap((p) => {
+    const panels = dashboard().panels.flatMap((p) => {
       if (p.type === "row") row = p.title;
       return p.type === "row" ? [] : [[row, p.title]];
     });

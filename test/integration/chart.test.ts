@@ -8,7 +8,8 @@
  *   answers the API server's admission calls through the chart's Service, and issues an identity — and
  *   logs no request that RBAC refused;
  * - what the chart does not grant is refused;
- * - a real Prometheus scraping the operator sees the rotations;
+ * - a real Prometheus scraping the operator sees the rotations, and the dashboard's "MCP proxy" row shows
+ *   data from a proxy's real metrics endpoint (the proxy's own registry and server);
  * - promtool accepts the chart's alerting rules and their unit tests pass.
  *
  * There is no kube-proxy or kubelet here: the API server reaches the webhook Service through an
@@ -34,6 +35,9 @@ import { helm, kubectl, tryKubectl } from "../../hack/kubectl.ts";
 import { repoRoot } from "../../hack/tools.ts";
 import { GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
+import { serveProxyHttp, type ProxyHttp } from "../../operator/proxy/http.ts";
+import { createProxyMetrics } from "../../operator/proxy/metrics.ts";
+import { silent } from "../../operator/proxy/testing.ts";
 import { agentIdentity } from "./agent-identity.ts";
 import { forbiddenRequests, startChartOperator } from "./chart-harness.ts";
 import type { OperatorProcess } from "./operator-process.ts";
@@ -50,6 +54,8 @@ let deployment: V1Deployment;
 let operator: OperatorProcess;
 let operatorKubeconfig: string;
 let prometheus: RunningPrometheus | undefined;
+let proxyHttp: ProxyHttp | undefined;
+let proxyTraffic: NodeJS.Timeout | undefined;
 
 beforeAll(async () => {
   cp = await startControlPlane({ log: () => undefined });
@@ -68,8 +74,10 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  clearInterval(proxyTraffic);
   await operator?.stop();
   await prometheus?.stop();
+  await proxyHttp?.close();
   await cp?.stop();
 });
 
@@ -325,9 +333,53 @@ describe("what the chart does not grant", () => {
   });
 });
 
+/**
+ * The metrics endpoint of an inbound proxy of MCPServer mcp-demo/weather (the proxy's own registry and
+ * HTTP server), with traffic that keeps every series moving: requests, handshakes, a refusal, bytes.
+ */
+async function startProxyMetrics(): Promise<ProxyHttp> {
+  const metrics = createProxyMetrics(
+    { namespace: "mcp-demo", mcpserver: "weather", direction: "inbound" },
+    { processMetrics: false },
+  );
+  metrics.identityExpiry.set(Date.now() / 1000 + 3600);
+  proxyTraffic = setInterval(() => {
+    metrics.requests.inc({ code: "200" });
+    metrics.handshakes.observe(
+      { group: "X25519MLKEM768", certificate_algorithm: "ML-DSA-65" },
+      0.004,
+    );
+    metrics.refused.inc({ reason: "ClientNotAllowed" });
+    metrics.bytes.inc({ flow: "received" }, 512);
+    metrics.bytes.inc({ flow: "sent" }, 2048);
+  }, 100);
+  return serveProxyHttp(
+    { host: "127.0.0.1", port: 0 },
+    {
+      registry: metrics.registry,
+      ready: () => true,
+      log: silent,
+    },
+  );
+}
+
+interface Dashboard {
+  panels: { type: string; title: string; targets?: { expr: string }[] }[];
+}
+
+const readDashboard = async () =>
+  JSON.parse(await readFile(join(CHART, "files/grafana-dashboard.json"), "utf8")) as Dashboard;
+
 describe("observability", () => {
+  beforeAll(async () => {
+    proxyHttp = await startProxyMetrics();
+    prometheus = await startPrometheus([
+      `127.0.0.1:${operator.port}`,
+      `127.0.0.1:${proxyHttp.port}`,
+    ]);
+  });
+
   it("shows the rotations in a real Prometheus", async () => {
-    prometheus = await startPrometheus([`127.0.0.1:${operator.port}`]);
     const rotations = await vi.waitFor(async () => {
       const value = await prometheus!.query(
         'sum(latticeguard_kem_rotations_total{namespace="mcp-demo"})',
@@ -339,7 +391,26 @@ describe("observability", () => {
     expect(rotations).toBeLessThanOrEqual(
       await operator.metric("latticeguard_kem_rotations_total", { namespace: "mcp-demo" }),
     );
-    expect(await prometheus.targetsUp()).toBe(true);
+    // The proxy's endpoint too, which Prometheus may not have scraped yet.
+    await vi.waitFor(async () => expect(await prometheus!.targetsUp()).toBe(true), poll);
+  });
+
+  it("shows a proxy's series on every panel of the dashboard's MCP proxy row", async () => {
+    const { panels } = await readDashboard();
+    const start = panels.findIndex((p) => p.type === "row" && p.title === "MCP proxy");
+    const end = panels.findIndex((p, i) => i > start && p.type === "row");
+    const row = panels.slice(start + 1, end < 0 ? undefined : end);
+    const exprs = row.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    expect(exprs).toHaveLength(7);
+    for (const expr of exprs) {
+      // The proxy is scraped every second: 10 s hold several samples.
+      const query = expr.replaceAll("$__rate_interval", "10s").replaceAll("$namespace", "mcp-demo");
+      await vi.waitFor(async () => {
+        const samples = await prometheus!.samples(query);
+        expect(samples.length, query).toBeGreaterThan(0);
+        for (const { value } of samples) expect(value, query).toBeGreaterThan(0);
+      }, poll);
+    }
   });
 
   // The chart's unit tests prove the PrometheusRule and the dashboard carry exactly these files.
@@ -356,9 +427,7 @@ describe("observability", () => {
   });
 
   it("ships a dashboard whose every query Prometheus parses", async () => {
-    const dashboard = JSON.parse(
-      await readFile(join(CHART, "files/grafana-dashboard.json"), "utf8"),
-    ) as { panels: { targets?: { expr: string }[] }[] };
+    const dashboard = await readDashboard();
     const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
     expect(exprs.length).toBeGreaterThan(20);
     const rules = exprs.map((expr, i) => ({

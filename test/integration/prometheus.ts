@@ -5,6 +5,7 @@
  * @example
  * const prometheus = await startPrometheus([`127.0.0.1:${operator.port}`]);
  * await prometheus.query("sum(latticeguard_kem_rotations_total)"); // 3
+ * await prometheus.samples("latticeguard_leader"); // [{ labels: { instance, job, … }, value: 1 }, …]
  * await prometheus.stop();
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -18,6 +19,8 @@ export interface RunningPrometheus {
   url: string;
   /** The value of an instant query that returns one sample; undefined while it returns none. */
   query(expr: string): Promise<number | undefined>;
+  /** Every sample of an instant query: its labels and value. */
+  samples(expr: string): Promise<{ labels: Record<string, string>; value: number }[]>;
   /** Whether every target is up (scraped successfully at least once). */
   targetsUp(): Promise<boolean>;
   stop(): Promise<void>;
@@ -26,7 +29,10 @@ export interface RunningPrometheus {
 interface QueryAnswer {
   status: string;
   error?: string;
-  data?: { resultType: string; result: { value: [number, string] }[] };
+  data?: {
+    resultType: string;
+    result: { metric: Record<string, string>; value: [number, string] }[];
+  };
 }
 
 /** Starts Prometheus with one scrape job, `latticeguard`, over `targets` (`host:port`). */
@@ -67,16 +73,22 @@ export async function startPrometheus(targets: string[]): Promise<RunningPrometh
     );
     if (!ready) await new Promise((r) => setTimeout(r, 200));
   }
+  const instant = async (expr: string) => {
+    const answer = (await (
+      await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)
+    ).json()) as QueryAnswer;
+    if (answer.status !== "success") throw new Error(`query ${expr} failed: ${answer.error}`);
+    return answer.data?.result ?? [];
+  };
   return {
     url,
     async query(expr) {
-      const answer = (await (
-        await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)
-      ).json()) as QueryAnswer;
-      if (answer.status !== "success") throw new Error(`query ${expr} failed: ${answer.error}`);
-      const [sample, ...more] = answer.data?.result ?? [];
+      const [sample, ...more] = await instant(expr);
       if (more.length > 0) throw new Error(`query ${expr} returned ${more.length + 1} series`);
       return sample && Number(sample.value[1]);
+    },
+    async samples(expr) {
+      return (await instant(expr)).map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
     },
     async targetsUp() {
       const answer = (await (await fetch(`${url}/api/v1/targets`)).json()) as {
