@@ -5,7 +5,7 @@
  * @example
  * const config = parseCbomFlags(["--kubeconfig=/home/me/.kube/config", "--output=cbom.json"], process.env);
  */
-import { parseArgs } from "node:util";
+import { readStringFlags } from "../cli/flag-reader.ts";
 import { parseDuration } from "../policy/duration.ts";
 
 /**
@@ -59,8 +59,6 @@ export const CBOM_FLAGS = {
   "kube-api-timeout": { default: "30s", help: "How long any request to the API server may take." },
 } as const;
 
-type FlagName = keyof typeof CBOM_FLAGS;
-
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
@@ -74,30 +72,13 @@ export function parseCbomFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): CbomConfig {
-  const options = Object.fromEntries(
-    Object.keys(CBOM_FLAGS).map((name) => [name, { type: "string" as const }]),
-  ) as Record<FlagName, { type: "string" }>;
-  let values: Partial<Record<FlagName, string>>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new Error(`latticeguard cbom: ${(error as Error).message}`, { cause: error });
-  }
-  const problems: string[] = [];
-  const check = <T>(name: FlagName, parse: (raw: string) => T): T => {
-    try {
-      return parse(values[name] ?? CBOM_FLAGS[name].default);
-    } catch (error) {
-      problems.push(`--${name}: ${(error as Error).message}`);
-      return undefined as T;
-    }
-  };
+  const { get, check, finish } = readStringFlags("latticeguard cbom", CBOM_FLAGS, argv);
   const objectName = (raw: string) => {
     if (!OBJECT_NAME.test(raw)) throw new Error(`must be a Kubernetes object name, got "${raw}"`);
     return raw;
   };
   const config: CbomConfig = {
-    kubeconfig: values.kubeconfig || undefined,
+    kubeconfig: get("kubeconfig") || undefined,
     output: check("output", (raw) => (raw === "" || raw === "-" ? undefined : raw)),
     namespace: check("namespace", (raw) => {
       const ns = raw || env.POD_NAMESPACE || "latticeguard-system";
@@ -120,8 +101,7 @@ export function parseCbomFlags(
       return ms;
     }),
   };
-  if (problems.length)
-    throw new Error(`latticeguard cbom: invalid flags:\n  ${problems.join("\n  ")}`);
+  finish();
   return config;
 }
 

@@ -5,7 +5,6 @@
  * @example
  * const config = parseOperatorFlags(["--kem-backend=noble", "--leader-elect=false"], process.env);
  */
-import { parseArgs } from "node:util";
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../api/algorithms.ts";
 import {
   KEM_BACKEND_CHOICES,
@@ -14,6 +13,7 @@ import {
   type KemBackendChoice,
 } from "../crypto/index.ts";
 import { formatDuration, parseDuration } from "../policy/duration.ts";
+import { readStringFlags } from "./flag-reader.ts";
 
 /** Everything `latticeguard operator` is configured with. */
 export interface OperatorConfig {
@@ -234,8 +234,6 @@ export const OPERATOR_FLAGS = {
   },
 } as const;
 
-type FlagName = keyof typeof OPERATOR_FLAGS;
-
 /** A namespace name: an RFC 1123 label. */
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -246,25 +244,11 @@ export function parseOperatorFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): OperatorConfig {
-  const options = Object.fromEntries(
-    Object.keys(OPERATOR_FLAGS).map((name) => [name, { type: "string" as const }]),
-  ) as Record<FlagName, { type: "string" }>;
-  let values: Partial<Record<FlagName, string>>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new Error(`latticeguard operator: ${(error as Error).message}`, { cause: error });
-  }
-  const problems: string[] = [];
-  const get = (name: FlagName) => values[name] ?? OPERATOR_FLAGS[name].default;
-  const check = <T>(name: FlagName, parse: (raw: string) => T): T => {
-    try {
-      return parse(get(name));
-    } catch (error) {
-      problems.push(`--${name}: ${(error as Error).message}`);
-      return undefined as T;
-    }
-  };
+  const { get, check, problems, finish } = readStringFlags(
+    "latticeguard operator",
+    OPERATOR_FLAGS,
+    argv,
+  );
   const duration = (raw: string) => {
     const ms = parseDuration(raw, "value");
     if (ms < 1000) throw new Error(`must be at least 1s, got "${raw}"`);
@@ -425,8 +409,7 @@ export function parseOperatorFlags(
         `(${formatDuration(maxTtlMs)}), so every identity an anchor signs ends before the anchor leaves the trust bundle`,
     );
   }
-  if (problems.length)
-    throw new Error(`latticeguard operator: invalid flags:\n  ${problems.join("\n  ")}`);
+  finish();
   return config;
 }
 
