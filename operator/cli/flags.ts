@@ -14,6 +14,7 @@ import {
 } from "../crypto/index.ts";
 import { formatDuration, parseDuration } from "../policy/duration.ts";
 import { readStringFlags } from "./flag-reader.ts";
+import { namespaceFlag, objectNameFlag, watchNamespacesFlag } from "./kube-names.ts";
 
 /** Everything `latticeguard operator` is configured with. */
 export interface OperatorConfig {
@@ -234,9 +235,6 @@ export const OPERATOR_FLAGS = {
   },
 } as const;
 
-/** A namespace name: an RFC 1123 label. */
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
 
 /** Parses and checks the flags; throws one Error listing every problem, each naming its flag. */
@@ -273,29 +271,13 @@ export function parseOperatorFlags(
       throw new Error(`must be host:port, such as :8080 or 127.0.0.1:0, got "${raw}"`);
     return { host: match[1] || "0.0.0.0", port };
   };
-  const name = (raw: string) => {
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(raw))
-      throw new Error(`must be a Kubernetes object name, got "${raw}"`);
-    return raw;
-  };
   const webhookAddress = check("webhook-bind-address", (raw) =>
     raw === "off" ? undefined : address(raw),
   );
   const config: OperatorConfig = {
     kubeconfig: get("kubeconfig") || undefined,
-    namespace: check("namespace", (raw) => {
-      const ns = raw || env.POD_NAMESPACE || "latticeguard-system";
-      if (!NAMESPACE_NAME.test(ns)) throw new Error(`"${ns}" is not a namespace name`);
-      return ns;
-    }),
-    watchNamespaces: check("watch-namespaces", (raw) => {
-      if (!raw) return undefined;
-      const names = raw.split(",").map((ns) => ns.trim());
-      const bad = names.filter((ns) => !NAMESPACE_NAME.test(ns)).map((ns) => `"${ns}"`);
-      if (bad.length)
-        throw new Error(`must be namespace names separated by commas; not one: ${bad.join(", ")}`);
-      return [...new Set(names)];
-    }),
+    namespace: check("namespace", namespaceFlag(env)),
+    watchNamespaces: check("watch-namespaces", watchNamespacesFlag),
     metricsAddress: check("metrics-bind-address", address),
     leaderElect: check("leader-elect", (raw) => {
       if (raw !== "true" && raw !== "false") throw new Error(`must be true or false, got "${raw}"`);
@@ -334,7 +316,7 @@ export function parseOperatorFlags(
           throw new Error(`must be a Service name, got "${raw}"`);
         return raw;
       }),
-      anchorSecret: check("trust-anchor-secret", name),
+      anchorSecret: check("trust-anchor-secret", objectNameFlag),
       anchorAlgorithm: check("trust-anchor-algorithm", (raw) => {
         const algorithm = raw as SignatureAlgorithm;
         if (!SIGNATURE_ALGORITHMS.includes(algorithm))
@@ -344,7 +326,7 @@ export function parseOperatorFlags(
         return algorithm;
       }),
       anchorLifetimeMs: check("trust-anchor-lifetime", duration),
-      bundleConfigMap: check("trust-bundle-configmap", name),
+      bundleConfigMap: check("trust-bundle-configmap", objectNameFlag),
       issuerLimits: {
         perSecond: check("issuer-rate", rate),
         burst: check("issuer-burst", integer(1, 100_000)),
@@ -384,9 +366,9 @@ export function parseOperatorFlags(
         throw new Error(`must be a Service name, got "${raw}"`);
       return raw;
     }),
-    configuration: check("webhook-configuration", name),
-    mutatingConfiguration: check("mutating-webhook-configuration", name),
-    secret: check("webhook-secret", name),
+    configuration: check("webhook-configuration", objectNameFlag),
+    mutatingConfiguration: check("mutating-webhook-configuration", objectNameFlag),
+    secret: check("webhook-secret", objectNameFlag),
   };
   if (webhookAddress) config.webhook = webhook;
   if (
