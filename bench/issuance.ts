@@ -42,9 +42,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { startControlPlane } from "../hack/control-plane.ts";
+import { createMcpServerObject, createPolicyObject } from "../hack/crd-objects.ts";
 import { installCrds } from "../hack/kubectl.ts";
 import { procSample } from "./reconcile-probes.ts";
-import { API_VERSION, GROUP, VERSION } from "../operator/api/crd.ts";
 import { createCsr, nativeSignature, type SignatureBackendName } from "../operator/crypto/index.ts";
 import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
 import { postToIssuer } from "../operator/identity/issuer/test-client.ts";
@@ -170,29 +170,10 @@ async function createWorkloads(kc: KubeConfig, podCount: number): Promise<string
   const custom = kc.makeApiClient(CustomObjectsApi);
   const namespace = "bench";
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  await custom.createClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "cryptopolicies",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "CryptoPolicy",
-      metadata: { name: "bench" },
-      spec: { identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: "1h" } },
-    },
+  await createPolicyObject(custom, "bench", {
+    identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: "1h" },
   });
-  await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: "mcpservers",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "MCPServer",
-      metadata: { name: "search" },
-      spec: { selector: { matchLabels: { app: "search" } }, port: "mcp" },
-    },
-  });
+  await createMcpServerObject(custom, namespace, "search", { app: "search" });
   const tokens: string[] = [];
   for (let i = 0; i < podCount; i++) {
     const sa = `search-${i}`;

@@ -11,6 +11,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
+import { sampleSum } from "./metrics-text.ts";
 import { killOnExit } from "./process.ts";
 import { repoRoot } from "./tools.ts";
 
@@ -45,26 +46,6 @@ export function probe(identityDir: string): number | null {
   return spawnSync(process.execPath, [BIN, "proxy", "--check", `--identity-dir=${identityDir}`], {
     cwd: repoRoot,
   }).status;
-}
-
-/**
- * The value of the samples of `name` in a Prometheus text exposition whose labels include `labels`,
- * summed. Pure.
- *
- * @example
- * sampleSum('x_total{code="200"} 3\nx_total{code="502"} 1', "x_total", { code: "200" }); // 3
- */
-export function sampleSum(text: string, name: string, labels: Record<string, string> = {}) {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = new Map(
-      [...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]] as const),
-    );
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
-  }
-  return sum;
 }
 
 /**

@@ -5,7 +5,8 @@
  * @example
  * const config = parseCbomFlags(["--kubeconfig=/home/me/.kube/config", "--output=cbom.json"], process.env);
  */
-import { parseArgs } from "node:util";
+import { readStringFlags } from "../cli/flag-reader.ts";
+import { namespaceFlag, objectNameFlag, watchNamespacesFlag } from "../cli/kube-names.ts";
 import { parseDuration } from "../policy/duration.ts";
 
 /**
@@ -59,11 +60,6 @@ export const CBOM_FLAGS = {
   "kube-api-timeout": { default: "30s", help: "How long any request to the API server may take." },
 } as const;
 
-type FlagName = keyof typeof CBOM_FLAGS;
-
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
 /**
  * Parses and checks the flags; throws one Error listing every problem, each naming its flag.
  *
@@ -74,54 +70,21 @@ export function parseCbomFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): CbomConfig {
-  const options = Object.fromEntries(
-    Object.keys(CBOM_FLAGS).map((name) => [name, { type: "string" as const }]),
-  ) as Record<FlagName, { type: "string" }>;
-  let values: Partial<Record<FlagName, string>>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new Error(`latticeguard cbom: ${(error as Error).message}`, { cause: error });
-  }
-  const problems: string[] = [];
-  const check = <T>(name: FlagName, parse: (raw: string) => T): T => {
-    try {
-      return parse(values[name] ?? CBOM_FLAGS[name].default);
-    } catch (error) {
-      problems.push(`--${name}: ${(error as Error).message}`);
-      return undefined as T;
-    }
-  };
-  const objectName = (raw: string) => {
-    if (!OBJECT_NAME.test(raw)) throw new Error(`must be a Kubernetes object name, got "${raw}"`);
-    return raw;
-  };
+  const { get, check, finish } = readStringFlags("latticeguard cbom", CBOM_FLAGS, argv);
   const config: CbomConfig = {
-    kubeconfig: values.kubeconfig || undefined,
+    kubeconfig: get("kubeconfig") || undefined,
     output: check("output", (raw) => (raw === "" || raw === "-" ? undefined : raw)),
-    namespace: check("namespace", (raw) => {
-      const ns = raw || env.POD_NAMESPACE || "latticeguard-system";
-      if (!NAMESPACE_NAME.test(ns)) throw new Error(`"${ns}" is not a namespace name`);
-      return ns;
-    }),
-    watchNamespaces: check("watch-namespaces", (raw) => {
-      if (!raw) return undefined;
-      const names = raw.split(",").map((ns) => ns.trim());
-      const bad = names.filter((ns) => !NAMESPACE_NAME.test(ns)).map((ns) => `"${ns}"`);
-      if (bad.length)
-        throw new Error(`must be namespace names separated by commas; not one: ${bad.join(", ")}`);
-      return [...new Set(names)];
-    }),
-    bundleConfigMap: check("trust-bundle-configmap", objectName),
-    webhookSecret: check("webhook-secret", (raw) => (raw === "" ? undefined : objectName(raw))),
+    namespace: check("namespace", namespaceFlag(env)),
+    watchNamespaces: check("watch-namespaces", watchNamespacesFlag),
+    bundleConfigMap: check("trust-bundle-configmap", objectNameFlag),
+    webhookSecret: check("webhook-secret", (raw) => (raw === "" ? undefined : objectNameFlag(raw))),
     kubeApiTimeoutMs: check("kube-api-timeout", (raw) => {
       const ms = parseDuration(raw, "value");
       if (ms < 1000) throw new Error(`must be at least 1s, got "${raw}"`);
       return ms;
     }),
   };
-  if (problems.length)
-    throw new Error(`latticeguard cbom: invalid flags:\n  ${problems.join("\n  ")}`);
+  finish();
   return config;
 }
 

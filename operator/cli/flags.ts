@@ -5,7 +5,6 @@
  * @example
  * const config = parseOperatorFlags(["--kem-backend=noble", "--leader-elect=false"], process.env);
  */
-import { parseArgs } from "node:util";
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from "../api/algorithms.ts";
 import {
   KEM_BACKEND_CHOICES,
@@ -14,6 +13,8 @@ import {
   type KemBackendChoice,
 } from "../crypto/index.ts";
 import { formatDuration, parseDuration } from "../policy/duration.ts";
+import { readStringFlags } from "./flag-reader.ts";
+import { namespaceFlag, objectNameFlag, watchNamespacesFlag } from "./kube-names.ts";
 
 /** Everything `latticeguard operator` is configured with. */
 export interface OperatorConfig {
@@ -234,11 +235,6 @@ export const OPERATOR_FLAGS = {
   },
 } as const;
 
-type FlagName = keyof typeof OPERATOR_FLAGS;
-
-/** A namespace name: an RFC 1123 label. */
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
 
 /** Parses and checks the flags; throws one Error listing every problem, each naming its flag. */
@@ -246,25 +242,11 @@ export function parseOperatorFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): OperatorConfig {
-  const options = Object.fromEntries(
-    Object.keys(OPERATOR_FLAGS).map((name) => [name, { type: "string" as const }]),
-  ) as Record<FlagName, { type: "string" }>;
-  let values: Partial<Record<FlagName, string>>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new Error(`latticeguard operator: ${(error as Error).message}`, { cause: error });
-  }
-  const problems: string[] = [];
-  const get = (name: FlagName) => values[name] ?? OPERATOR_FLAGS[name].default;
-  const check = <T>(name: FlagName, parse: (raw: string) => T): T => {
-    try {
-      return parse(get(name));
-    } catch (error) {
-      problems.push(`--${name}: ${(error as Error).message}`);
-      return undefined as T;
-    }
-  };
+  const { get, check, problems, finish } = readStringFlags(
+    "latticeguard operator",
+    OPERATOR_FLAGS,
+    argv,
+  );
   const duration = (raw: string) => {
     const ms = parseDuration(raw, "value");
     if (ms < 1000) throw new Error(`must be at least 1s, got "${raw}"`);
@@ -289,29 +271,13 @@ export function parseOperatorFlags(
       throw new Error(`must be host:port, such as :8080 or 127.0.0.1:0, got "${raw}"`);
     return { host: match[1] || "0.0.0.0", port };
   };
-  const name = (raw: string) => {
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(raw))
-      throw new Error(`must be a Kubernetes object name, got "${raw}"`);
-    return raw;
-  };
   const webhookAddress = check("webhook-bind-address", (raw) =>
     raw === "off" ? undefined : address(raw),
   );
   const config: OperatorConfig = {
     kubeconfig: get("kubeconfig") || undefined,
-    namespace: check("namespace", (raw) => {
-      const ns = raw || env.POD_NAMESPACE || "latticeguard-system";
-      if (!NAMESPACE_NAME.test(ns)) throw new Error(`"${ns}" is not a namespace name`);
-      return ns;
-    }),
-    watchNamespaces: check("watch-namespaces", (raw) => {
-      if (!raw) return undefined;
-      const names = raw.split(",").map((ns) => ns.trim());
-      const bad = names.filter((ns) => !NAMESPACE_NAME.test(ns)).map((ns) => `"${ns}"`);
-      if (bad.length)
-        throw new Error(`must be namespace names separated by commas; not one: ${bad.join(", ")}`);
-      return [...new Set(names)];
-    }),
+    namespace: check("namespace", namespaceFlag(env)),
+    watchNamespaces: check("watch-namespaces", watchNamespacesFlag),
     metricsAddress: check("metrics-bind-address", address),
     leaderElect: check("leader-elect", (raw) => {
       if (raw !== "true" && raw !== "false") throw new Error(`must be true or false, got "${raw}"`);
@@ -350,7 +316,7 @@ export function parseOperatorFlags(
           throw new Error(`must be a Service name, got "${raw}"`);
         return raw;
       }),
-      anchorSecret: check("trust-anchor-secret", name),
+      anchorSecret: check("trust-anchor-secret", objectNameFlag),
       anchorAlgorithm: check("trust-anchor-algorithm", (raw) => {
         const algorithm = raw as SignatureAlgorithm;
         if (!SIGNATURE_ALGORITHMS.includes(algorithm))
@@ -360,7 +326,7 @@ export function parseOperatorFlags(
         return algorithm;
       }),
       anchorLifetimeMs: check("trust-anchor-lifetime", duration),
-      bundleConfigMap: check("trust-bundle-configmap", name),
+      bundleConfigMap: check("trust-bundle-configmap", objectNameFlag),
       issuerLimits: {
         perSecond: check("issuer-rate", rate),
         burst: check("issuer-burst", integer(1, 100_000)),
@@ -400,9 +366,9 @@ export function parseOperatorFlags(
         throw new Error(`must be a Service name, got "${raw}"`);
       return raw;
     }),
-    configuration: check("webhook-configuration", name),
-    mutatingConfiguration: check("mutating-webhook-configuration", name),
-    secret: check("webhook-secret", name),
+    configuration: check("webhook-configuration", objectNameFlag),
+    mutatingConfiguration: check("mutating-webhook-configuration", objectNameFlag),
+    secret: check("webhook-secret", objectNameFlag),
   };
   if (webhookAddress) config.webhook = webhook;
   if (
@@ -425,8 +391,7 @@ export function parseOperatorFlags(
         `(${formatDuration(maxTtlMs)}), so every identity an anchor signs ends before the anchor leaves the trust bundle`,
     );
   }
-  if (problems.length)
-    throw new Error(`latticeguard operator: invalid flags:\n  ${problems.join("\n  ")}`);
+  finish();
   return config;
 }
 

@@ -14,6 +14,7 @@ import { CoreV1Api, CustomObjectsApi, type V1Namespace, type V1Pod } from "@kube
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, expect, vi } from "vitest";
+import { createMcpServerObject, createPolicyObject } from "../../hack/crd-objects.ts";
 import { podToken as kubeletToken } from "../../hack/kubelet.ts";
 import { API_VERSION, GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "../../operator/api/types.generated.ts";
@@ -213,18 +214,7 @@ export async function createMcpServer(
   labels: Record<string, string>,
   spec: Record<string, unknown> = {},
 ): Promise<void> {
-  await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: "mcpservers",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "MCPServer",
-      metadata: { name, namespace },
-      spec: { selector: { matchLabels: labels }, port: "mcp", ...spec },
-    },
-  });
+  await createMcpServerObject(custom, namespace, name, labels, spec);
   await vi.waitFor(() => expect(issuer.caches.servers.get(`${namespace}/${name}`)).toBeDefined(), {
     timeout: 10_000,
   });
@@ -244,19 +234,9 @@ export async function createPolicy(
   identityAlgorithms: string[],
   namespace: string,
 ): Promise<void> {
-  await custom.createClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "cryptopolicies",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "CryptoPolicy",
-      metadata: { name },
-      spec: {
-        namespaceSelector: { matchLabels: selector },
-        identity: { algorithms: identityAlgorithms, ttl: "30m" },
-      },
-    },
+  await createPolicyObject(custom, name, {
+    namespaceSelector: { matchLabels: selector },
+    identity: { algorithms: identityAlgorithms, ttl: "30m" },
   });
   afterAll(() =>
     custom

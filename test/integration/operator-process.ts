@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll } from "vitest";
+import { sampleSum } from "../../hack/metrics-text.ts";
 import { repoRoot } from "../../hack/tools.ts";
 import { kubeconfigPath } from "./harness.ts";
 
@@ -103,16 +104,7 @@ export async function startOperatorProcess(
     leading: () => logs.some((l) => l.msg === "Started leading"),
     async metric(name, labels = {}) {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      let sum = 0;
-      for (const line of text.split("\n")) {
-        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-        if (!m || m[1] !== name) continue;
-        const have = new Map(
-          [...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]] as const),
-        );
-        if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
-      }
-      return sum;
+      return sampleSum(text, name, labels);
     },
     kill: () => signal("SIGKILL"),
     stop: () => signal("SIGTERM"),

@@ -17,9 +17,10 @@ import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, vi } from "vitest";
+import { createMcpServerObject, createPolicyObject } from "../../hack/crd-objects.ts";
 import { trustBundle, writeVolumeFile } from "../../hack/kubelet.ts";
 import { keepIdentity, type KeptIdentity } from "../../operator/agent/keeper.ts";
-import { API_VERSION, GROUP, VERSION } from "../../operator/api/crd.ts";
+import { GROUP, VERSION } from "../../operator/api/crd.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
 import type { StoredAnchor } from "../../operator/identity/anchor/material.ts";
 import { decodeAnchors } from "../../operator/identity/anchor/secret.ts";
@@ -77,19 +78,9 @@ export async function policyNamespaces(
   for (const name of names)
     namespaces.push((await testNamespace(`${prefix}-${name}`, label)).namespace);
   const policy = `${label["latticeguard.dev/proxy-test"]}`;
-  await custom.createClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "cryptopolicies",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "CryptoPolicy",
-      metadata: { name: policy },
-      spec: {
-        namespaceSelector: { matchLabels: label },
-        identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: identity.ttl },
-      },
-    },
+  await createPolicyObject(custom, policy, {
+    namespaceSelector: { matchLabels: label },
+    identity: { algorithms: ["ML-DSA-65", "ML-DSA-87"], ttl: identity.ttl },
   });
   afterAll(() =>
     custom
@@ -115,18 +106,7 @@ export async function createServer(
   name: string,
   spec: Record<string, unknown> = {},
 ): Promise<MCPServer> {
-  return (await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: "mcpservers",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "MCPServer",
-      metadata: { name, namespace },
-      spec: { selector: { matchLabels: { app: name } }, port: "mcp", ...spec },
-    },
-  })) as MCPServer;
+  return createMcpServerObject(custom, namespace, name, { app: name }, spec);
 }
 
 /** What a pod's proxy sidecar has mounted, and where it writes its identity. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sampleSum } from "./proxy-process.ts";
+import { sampleSum } from "./metrics-text.ts";
 
 const TEXT = [
   "# HELP latticeguard_proxy_requests_total Requests proxied.",
