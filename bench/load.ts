@@ -186,9 +186,13 @@ async function paced(
     const due = start + i * interval;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    maxLag = Math.max(maxLag, performance.now() - due);
+    const sentAt = performance.now();
+    maxLag = Math.max(maxLag, sentAt - due);
+    // From when it was due (a late send counts its wait), or from when it was sent if the timer woke a
+    // fraction of a millisecond early (the loop clock lags): never a negative time.
+    const from = Math.min(due, sentAt);
     const sent = post(job.targets[target]!, agents[target]!, body, job.headers);
-    inflight.push(sent.then((status) => record?.(target, performance.now() - due, status, due)));
+    inflight.push(sent.then((status) => record?.(target, performance.now() - from, status, due)));
   }
   await Promise.all(inflight);
   return maxLag;
