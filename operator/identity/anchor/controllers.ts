@@ -13,13 +13,14 @@
  * for (const c of controllers) c.start();
  */
 import type { V1ConfigMap, V1Namespace, V1Pod, V1Secret } from "@kubernetes/client-node";
+import { CONNECT_ANNOTATION } from "../../api/annotations.ts";
 import type { MCPServer } from "../../api/types.generated.ts";
 import type { IdentityConfig } from "../../cli/flags.ts";
 import type { EventRecorder } from "../../events.ts";
 import type { Writer } from "../../kube/apply.ts";
 import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
-import { Controller, type LeaderGate, type Source } from "../../runtime/controller.ts";
+import { Controller, whenChanged, type LeaderGate, type Source } from "../../runtime/controller.ts";
 import type { NamespacedCache } from "../../kube/cache.ts";
 import type { QueueHooks } from "../../runtime/queue.ts";
 import { trustAnchorReconciler } from "./reconcile.ts";
@@ -109,7 +110,15 @@ export function trustControllers(options: TrustControllerOptions): Controller[] 
   })
     .watch(namespaces)
     .watch(servers, (key) => [namespaceOf(key)]);
-  if (pods) bundle.watch(pods, (key) => [namespaceOf(key)]);
+  // A pod matters here only through its connect annotation (and its deletion): its many status changes
+  // queue nothing.
+  const connectPrint = (pod: V1Pod) =>
+    `${pod.metadata?.annotations?.[CONNECT_ANNOTATION] ?? ""}|${pod.metadata?.deletionTimestamp ? "deleting" : ""}`;
+  if (pods)
+    bundle.watch(
+      pods,
+      whenChanged(pods, connectPrint, (key) => [namespaceOf(key)]),
+    );
   bundle.watch(configMaps, (key) => {
     if (key === sourceKey) {
       const copies = configMaps.keys().filter((k) => k.endsWith(`/${identity.bundleConfigMap}`));

@@ -236,8 +236,14 @@ async function authorizeAndIssue(
   const selecting = selectingServer(pod, deps.caches.servers.inNamespace(caller.namespace));
   // Not a server's pod: a client of the MCPServer its connect annotation names, if that one admits it.
   const role = selecting ? "server" : "client";
-  const named = connectTargets(pod).flatMap((key) => deps.caches.servers.get(key) ?? []);
-  const server = selecting ?? connectingServer(caller, pod, named, deps.trustDomain);
+  const server =
+    selecting ??
+    connectingServer(
+      caller,
+      pod,
+      connectTargets(pod).flatMap((key) => deps.caches.servers.get(key) ?? []),
+      deps.trustDomain,
+    );
   if ("reason" in server) return refused(server);
   const resolution = resolvePolicy(deps.caches.policies.list(), namespace.metadata?.labels);
   const wrongAlgorithm = checkAlgorithm(
