@@ -86,9 +86,12 @@ function claim(
 /**
  * The post-quantum groups a pod's MCP endpoint uses: those its LatticeGuard proxy offers (recognised by
  * its shape and groups: the CBOM does not know the configured image), else the group it claims; none
- * when it has neither.
+ * when it has neither. The one rule of the CBOM for "has post-quantum transport".
+ *
+ * @example
+ * postQuantumGroups(proxiedPod, policy); // ["X25519MLKEM768"]
  */
-function postQuantumGroups(pod: PodRecord, policy: EffectivePolicy): string[] {
+export function postQuantumGroups(pod: PodRecord, policy: EffectivePolicy): string[] {
   const proxy = proxyContainer(pod)?.container;
   if (proxy && hasProxySidecar(pod, policy, proxy.image)) return proxyGroups(proxy);
   return hasPostQuantumTransport(pod, policy) ? [declaredTransport(pod)!] : [];

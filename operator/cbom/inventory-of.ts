@@ -12,10 +12,8 @@ import type { CryptoPolicy, MCPServer } from "../api/types.generated.ts";
 import { POLICY_DEFAULTS } from "../api/cryptopolicy.schema.ts";
 import { resolvePolicy, type EffectivePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
-import { proxyContainer } from "../policy/sidecar.ts";
-import { podTransport } from "../policy/transport.ts";
 import { describeCertificates } from "./certificates.ts";
-import { transportOf, type PodRecord } from "./findings.ts";
+import { postQuantumGroups, transportOf, type PodRecord } from "./findings.ts";
 import type {
   CbomInventory,
   IdentityRecord,
@@ -129,9 +127,7 @@ function serverOf(
     enforcement: policy.enforcement,
     ...(kemAlgorithm && { kemAlgorithm }),
     selectedPods: selected.length,
-    compliantPods: selected.filter(
-      (p) => podTransport(p, policy, proxyContainer(p)?.container.image) !== undefined,
-    ).length,
+    compliantPods: selected.filter((p) => postQuantumGroups(p, policy).length > 0).length,
     claimedGroups: claims ?? {},
   };
 }
