@@ -144,7 +144,7 @@ describe("a second writer on the keyring Secret", () => {
     "never costs a live key: the operator repairs, reports and re-owns its fields",
     { timeout: 120_000 },
     async () => {
-      const history = recordKeyrings(kc, namespace);
+      const history = await recordKeyrings(kc, namespace);
       await lg.createServer("contested");
       await vi.waitFor(async () => expect((await read("contested")).data).toBeDefined(), poll);
       const { done, moves } = meddler("contested");
@@ -206,7 +206,7 @@ describe("a second writer on the keyring Secret", () => {
   );
 
   it("takes back its keyring Secret after another writer removed the label it selects on", async () => {
-    const history = recordKeyrings(kc, namespace);
+    const history = await recordKeyrings(kc, namespace);
     await lg.createServer("unlabelled");
     const active = await vi.waitFor(async () => {
       const id = (await lg.readServer("unlabelled")).status?.kem?.activeKeyId;

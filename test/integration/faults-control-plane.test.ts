@@ -77,14 +77,17 @@ async function unscheduled(): Promise<Set<string>> {
 }
 
 /** The newest activation time of each server's keys. */
-function lastActivation(history: ReturnType<typeof recordKeyrings>, server: string): number {
+function lastActivation(
+  history: Awaited<ReturnType<typeof recordKeyrings>>,
+  server: string,
+): number {
   const keys = activations(history).get(server);
   return Math.max(0, ...[...(keys?.values() ?? [])].flatMap((at) => [...at]));
 }
 
 describe("kube-apiserver restarted under a running operator", () => {
   it("recovers its informers and reconciles every change made right after", async () => {
-    const history = recordKeyrings(kc, namespace);
+    const history = await recordKeyrings(kc, namespace);
     for (const name of ["steady", "robbed"]) await lg.createServer(name);
     await vi.waitFor(async () => {
       for (const name of ["steady", "robbed"])
@@ -134,7 +137,7 @@ describe("kube-apiserver restarted under a running operator", () => {
 
 describe("etcd killed for a few seconds under a running operator", () => {
   it("keeps retrying without crashing and converges once etcd is back, losing no key", async () => {
-    const history = recordKeyrings(kc, namespace);
+    const history = await recordKeyrings(kc, namespace);
     await vi.waitFor(() => expect(operator.leading()).toBe(true), converge);
     const logsBefore = operator.logs.length;
 

@@ -73,7 +73,7 @@ describe("the leader killed during a burst of rotations", () => {
     "hands over to the follower within the lease, losing no key and rotating nothing twice",
     { timeout: 120_000 },
     async () => {
-      const history = recordKeyrings(kc, namespace);
+      const history = await recordKeyrings(kc, namespace);
       leader = await startOperatorProcess({ leaseSeconds: LEASE_SECONDS });
       // A Lease left by another file's operator runs out first.
       await vi.waitFor(() => expect(leader!.leading()).toBe(true), {

@@ -5,9 +5,10 @@
  *
  * A watch sees every write, not samples of them. When the watch breaks (an API server restart, an etcd
  * outage) the recorder lists again and counts a gap: versions written during a gap are not seen.
+ * Recording begins once both first lists have answered: a test injects its fault after that.
  *
  * @example
- * const history = recordKeyrings(kc, namespace);
+ * const history = await recordKeyrings(kc, namespace);
  * // ... faults ...
  * await history.stop();
  * expect(lostKeys(history)).toEqual([]);
@@ -89,8 +90,11 @@ function decodePublished(cm: V1ConfigMap, deleted: boolean, at: number): Publish
   };
 }
 
-/** Records every version of the keyring Secrets and public-key ConfigMaps in `namespace` until `stop()`. */
-export function recordKeyrings(kc: KubeConfig, namespace: string): KeyringHistory {
+/**
+ * Records every version of the keyring Secrets and public-key ConfigMaps in `namespace` until `stop()`;
+ * resolves once both are listed, so what the namespace held before a fault is in the history.
+ */
+export async function recordKeyrings(kc: KubeConfig, namespace: string): Promise<KeyringHistory> {
   const core = kc.makeApiClient(CoreV1Api);
   const history: KeyringHistory = { secrets: [], published: [], gaps: 0, stop: async () => {} };
   let stopped = false;
@@ -100,6 +104,7 @@ export function recordKeyrings(kc: KubeConfig, namespace: string): KeyringHistor
     suffix: string,
     list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
     record: (obj: T, deleted: boolean, at: number) => void,
+    began: () => void,
   ) => {
     let first = true;
     while (!stopped) {
@@ -113,6 +118,7 @@ export function recordKeyrings(kc: KubeConfig, namespace: string): KeyringHistor
       const at = Date.now();
       for (const item of listed.items)
         if (item.metadata?.name?.endsWith(suffix)) record(item, false, at);
+      began();
       await new Promise<void>((resolve) => {
         const onEvent = (type: string, obj: T) => {
           if (type === "ERROR" || type === "BOOKMARK" || !obj.metadata?.name?.endsWith(suffix))
@@ -133,18 +139,22 @@ export function recordKeyrings(kc: KubeConfig, namespace: string): KeyringHistor
       });
     }
   };
+  const secretsListed = Promise.withResolvers<void>();
+  const configMapsListed = Promise.withResolvers<void>();
   const loops = [
     follow<V1Secret>(
       "secrets",
       "-kem",
       () => core.listNamespacedSecret({ namespace }),
       (s, deleted, at) => history.secrets.push(decodeSecret(s, deleted, at)),
+      secretsListed.resolve,
     ),
     follow<V1ConfigMap>(
       "configmaps",
       "-kem-public",
       () => core.listNamespacedConfigMap({ namespace }),
       (cm, deleted, at) => history.published.push(decodePublished(cm, deleted, at)),
+      configMapsListed.resolve,
     ),
   ];
   history.stop = async () => {
@@ -152,6 +162,7 @@ export function recordKeyrings(kc: KubeConfig, namespace: string): KeyringHistor
     for (const w of watches) w.abort();
     await Promise.all(loops);
   };
+  await Promise.all([secretsListed.promise, configMapsListed.promise]);
   return history;
 }
 
@@ -251,16 +262,19 @@ export function doubleRotations(
 /**
  * Published keys not backed by their seed: each key in a public-key ConfigMap must derive from a seed
  * the Secret held before the ConfigMap was written (a lower resourceVersion), or the key opens nothing.
- * Where the Secret version that came first was not seen (it was written before the recording began, or
- * during a gap), any version will do.
+ * A ConfigMap version older than every Secret version seen (both listed when recording began, the
+ * Secret since rewritten) cannot be judged: the Secret it followed was never seen, and a seed it held
+ * may rightly be gone by now. After a gap, any version will do: the one that came first may have
+ * been written during the gap.
  */
 export function unbackedKeys(history: KeyringHistory): string[] {
   const violations: string[] = [];
   const secrets = byServer(history.secrets);
   for (const p of history.published) {
     const versions = secrets.get(p.server) ?? [];
-    const ordered = history.gaps === 0 && versions.some((v) => v.rv < p.rv);
-    const before = ordered ? versions.filter((v) => v.rv < p.rv) : versions;
+    const earlier = versions.filter((v) => v.rv < p.rv);
+    if (earlier.length === 0) continue;
+    const before = history.gaps === 0 ? earlier : versions;
     for (const key of p.keys) {
       const seed = before.findLast((v) => v.seeds.has(key.keyId))?.seeds.get(key.keyId);
       const publicKey = seed && Buffer.from(derive.publicKey(key.algorithm, seed));
