@@ -23,6 +23,7 @@ import {
   mutatingWebhookConfiguration,
   validatingWebhookConfiguration,
 } from "../webhook/configuration.ts";
+import { writeDevCbom } from "./dev-cbom.ts";
 import { issueDemoIdentity } from "./dev-identity.ts";
 import { describeProxyDemo, ProxyDemo } from "./dev-proxy.ts";
 import { removePidFile, watchForStop, writePidFile } from "./dev-stop.ts";
@@ -176,6 +177,7 @@ try {
   const { identity, outDir } = await issueDemoIdentity(kc, operator.issuerPort!);
   proxyDemo = new ProxyDemo(kc, kubeconfig);
   const proxied = await proxyDemo.run();
+  const cbom = await writeDevCbom(kubeconfig, join(devDir, "cbom.json"));
 
   const { kubectl: kubectlPath } = await tools();
   console.log(
@@ -199,6 +201,8 @@ try {
       `in ${outDir} (key.pem, cert.pem, bundle.pem).`,
       "",
       ...describeProxyDemo(proxied, { running: !once }),
+      "",
+      ...cbom,
       once
         ? ""
         : `\nPress Ctrl-C (or send SIGTERM to process ${process.pid}) to stop it and remove its data.\n`,
