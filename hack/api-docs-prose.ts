@@ -63,7 +63,18 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
   columns: {
     Enforcement:
       "What happens to a pod that breaks the policy: `Enforce` denies it, `Warn` admits it with a " +
-      "warning, `Audit` admits it and records it.",
+      "warning, `Audit` admits it and records it. With `spec.enforcementSchedule`, the mode before " +
+      "its first step.",
+    Step:
+      "The mode in force now (`status.enforcement.current.mode`): `spec.enforcement`, or the latest " +
+      "step of `spec.enforcementSchedule` whose `from` has passed. The policy's own; a namespace it " +
+      "shares with a stricter policy may be under a stricter one.",
+    "Next Step":
+      "The mode of the next step of `spec.enforcementSchedule`; empty when none is left.",
+    "Next Step At": "When the next step takes effect.",
+    "Would Deny":
+      "How many pods in the namespaces the policy selects the admission webhook would deny under " +
+      "`Enforce` today (`status.enforcement.denyPreview.pods`).",
     Ready:
       "The `Ready` condition: `True` while the policy governs at least one namespace it selects " +
       "without conflict (or selects none); `False` when every namespace it selects is in conflict.",

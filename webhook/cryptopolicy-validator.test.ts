@@ -26,6 +26,7 @@ function run(p: CryptoPolicy, existing: CryptoPolicy[], old?: CryptoPolicy, all 
     name: p.metadata.name,
     kind: "CryptoPolicy",
     cluster: view,
+    now: Date.parse("2030-01-01T00:00:00Z"),
   });
 }
 
