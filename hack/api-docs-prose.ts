@@ -153,8 +153,8 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
       "can still be updated; a passed step can be kept or removed, never moved or added in the past.",
     "**Several policies.** The strictest wins at every instant: a namespace is in the strongest mode " +
       "any of its policies is in at that time. A namespace shared by an `Enforce` policy and a " +
-      "scheduled one is under `Enforce` whatever the schedule says; MCPServers' " +
-      "`status.effectivePolicy.enforcement` and the webhook use this merged mode.",
+      "scheduled one is under `Enforce` whatever the schedule says. The webhook, and the proxy injection " +
+      "of MCPServers with `spec.proxy.mode: Auto`, use this merged mode at the time of each review.",
     "**Status and Events.** The leader reports `status.enforcement.current` and `next` (with " +
       "`noticeTime`, `from` minus `noticeBefore`, default 24h) and `denyPreview.pods`, the pods that " +
       "the webhook's own pod rule would deny under `Enforce` today in the namespaces the policy " +
