@@ -63,7 +63,18 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
   columns: {
     Enforcement:
       "What happens to a pod that breaks the policy: `Enforce` denies it, `Warn` admits it with a " +
-      "warning, `Audit` admits it and records it.",
+      "warning, `Audit` admits it and records it. With `spec.enforcementSchedule`, the mode before " +
+      "its first step.",
+    Step:
+      "The mode in force now (`status.enforcement.current.mode`): `spec.enforcement`, or the latest " +
+      "step of `spec.enforcementSchedule` whose `from` has passed. The policy's own; a namespace it " +
+      "shares with a stricter policy may be under a stricter one.",
+    "Next Step":
+      "The mode of the next step of `spec.enforcementSchedule`; empty when none is left.",
+    "Next Step At": "When the next step takes effect.",
+    "Would Deny":
+      "How many pods in the namespaces the policy selects the admission webhook would deny under " +
+      "`Enforce` today (`status.enforcement.denyPreview.pods`).",
     Ready:
       "The `Ready` condition: `True` while the policy governs at least one namespace it selects " +
       "without conflict (or selects none); `False` when every namespace it selects is in conflict.",
@@ -127,6 +138,31 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
       "nothing the effective policy forbids; a pod complies when it has post-quantum transport: " +
       "LatticeGuard's proxy sidecar, or a `latticeguard.dev/transport` annotation naming an allowed " +
       "group (a claim).",
+    "### Enforcement schedule",
+    "`spec.enforcementSchedule` gives a policy a calendar: `spec.enforcement` is in force until the " +
+      "first step's `from`, then each step's `mode` from its `from` on (inclusive). Every webhook " +
+      "replica computes the step in force from spec and its own clock at each review, never from " +
+      "status, so a step takes effect on time on every replica, leader or not.",
+    "**Validation.** The CRD's rules refuse unknown modes, more than three steps, steps out of time " +
+      "order or at the same time, a step not stricter than the one before (`Audit`, then `Warn`, then " +
+      "`Enforce`), and a first step weaker than `spec.enforcement`. The validating webhook repeats " +
+      "these with the field named by index (`spec.enforcementSchedule.steps[1].from`) and adds what " +
+      "needs a clock: on create every step, and on update every **new or changed** step, must start " +
+      "after the time of the review (a few seconds ahead is fine). A step equal to one of the stored " +
+      "object's (same mode, same instant) may lie in the past, so an old policy whose calendar has run " +
+      "can still be updated; a passed step can be kept or removed, never moved or added in the past.",
+    "**Several policies.** The strictest wins at every instant: a namespace is in the strongest mode " +
+      "any of its policies is in at that time. A namespace shared by an `Enforce` policy and a " +
+      "scheduled one is under `Enforce` whatever the schedule says. The webhook, and the proxy injection " +
+      "of MCPServers with `spec.proxy.mode: Auto`, use this merged mode at the time of each review.",
+    "**Status and Events.** The leader reports `status.enforcement.current` and `next` (with " +
+      "`noticeTime`, `from` minus `noticeBefore`, default 24h) and `denyPreview.pods`, the pods that " +
+      "the webhook's own pod rule would deny under `Enforce` today in the namespaces the policy " +
+      "selects (pods of `kube-system` and LatticeGuard's namespace, which the webhook is not called " +
+      "for, are counted too). At each notice time it records one `EnforcementStepApproaching` Event, " +
+      "and when a step takes effect one `EnforcementStepChanged` Event (a Warning for `Enforce`); " +
+      "`status.enforcement.noticeGivenFor` and `current.from` record what was announced, so restarts " +
+      "and failovers do not repeat them. The reconcile is requeued for the next notice or step.",
   ],
   sample: "cryptopolicy.yaml",
 };

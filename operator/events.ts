@@ -26,6 +26,8 @@ export type EventReason =
   | "Lockdown"
   | "PolicyViolation"
   | "PolicyConflict"
+  | "EnforcementStepApproaching"
+  | "EnforcementStepChanged"
   | "TrustAnchorCreated"
   | "TrustAnchorRotated"
   | "TrustAnchorRetired"

@@ -32,7 +32,7 @@ import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
 import { MANAGED_LABELS } from "./kube/apply.ts";
 import { issuerPodFields } from "./identity/issuer/pod-read.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
-import { proxyOnlySpec } from "./policy/sidecar.ts";
+import { ruleSpec } from "./policy/sidecar.ts";
 import { Informer, stripManagedFields, type InformerOptions } from "./runtime/informer.ts";
 import { InformerSet, type WatchedCache } from "./runtime/informer-set.ts";
 
@@ -106,14 +106,14 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
       )
     : new Informer<V1Namespace>(kc, { resource: namespaceResource });
   // Pods: keep only what is read of them: the metadata, the service account (the issuer checks a
-  // token's pod against it) and, of the injected proxy alone, its name, image, restart policy and args
-  // (whether it counts as the pod's transport).
+  // token's pod against it), each container's name, restart policy and ports (whether it exposes an MCP
+  // endpoint: the deny preview), and of the injected proxy also its image and args (whether it counts
+  // as the pod's transport).
   const pods = over<V1Pod>(watched, {
     resource: { apiVersion: "v1", plural: "pods" },
     transform: (pod) => {
       const lean = issuerPodFields(pod);
-      const proxy = proxyOnlySpec(pod);
-      return proxy ? { ...lean, spec: { ...lean.spec, ...proxy } } : lean;
+      return { ...lean, spec: { ...lean.spec, ...ruleSpec(pod) } };
     },
   });
   const secrets = over<V1Secret>(withOwn, {

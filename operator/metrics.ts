@@ -25,6 +25,8 @@ export interface Metrics {
   queueDepth: Gauge<"controller">;
   leader: Gauge;
   policyConflicts: Gauge<"policy">;
+  policyEnforcementMode: Gauge<"policy" | "mode">;
+  policyDenyPreview: Gauge<"policy">;
   admissionReviews: Counter<"webhook" | "resource" | "decision" | "mode" | "transport">;
   admissionDuration: Histogram<"webhook" | "resource">;
   sidecarInjections: Counter<"outcome">;
@@ -118,6 +120,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     policyConflicts: new Gauge({
       name: "latticeguard_policy_conflicts",
       help: "Namespaces where a CryptoPolicy takes part in an unsatisfiable combination.",
+      labelNames: ["policy"],
+      registers,
+    }),
+    policyEnforcementMode: new Gauge({
+      name: "latticeguard_policy_enforcement_mode",
+      help: "1 for the enforcement mode (Audit, Warn, Enforce) a CryptoPolicy is in now, by its schedule; 0 for the others.",
+      labelNames: ["policy", "mode"],
+      registers,
+    }),
+    policyDenyPreview: new Gauge({
+      name: "latticeguard_policy_deny_preview_pods",
+      help: "Pods in the namespaces a CryptoPolicy selects that admission would deny under Enforce today.",
       labelNames: ["policy"],
       registers,
     }),

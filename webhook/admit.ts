@@ -22,6 +22,7 @@
 import type { Logger } from "../operator/log.ts";
 import type { Metrics } from "../operator/metrics.ts";
 import { internalErrorResponse, responseFor } from "./codec.ts";
+import { realClock, type Clock } from "../operator/runtime/clock.ts";
 import type { InjectionSettings } from "./injection.ts";
 import { gvkKey } from "./pod-templates.ts";
 import type {
@@ -70,6 +71,8 @@ export interface AdmitDeps {
   events?: EventSink;
   metrics?: Pick<Metrics, "admissionReviews" | "admissionDuration">;
   log: Logger;
+  /** The time validators decide at (the step of an enforcement schedule in force); the real one if absent. */
+  clock?: Clock;
 }
 
 /** How a review ended, for metrics and logs. */
@@ -87,12 +90,14 @@ function validate(
   request: AdmissionRequest,
   view: ClusterView,
   injection: InjectionSettings | undefined,
+  clock: Clock,
 ): Validation {
   return validator(request.object, request.oldObject, request.operation, {
     namespace: request.namespace || undefined,
     name: request.name || undefined,
     kind: request.kind.kind,
     cluster: view,
+    now: clock.now().getTime(),
     ...(injection && { injection }),
   });
 }
@@ -106,10 +111,12 @@ async function decide(
   let view = deps.views.cached();
   const missing = namespace !== undefined && !view.namespace(namespace);
   if (missing) view = await deps.views.fresh(namespace);
-  const validation = validate(validator, request, view, deps.injection);
+  const clock = deps.clock ?? realClock;
+  const validation = validate(validator, request, view, deps.injection, clock);
   if (validation.errors.length === 0 || namespace === undefined || missing) return validation;
   try {
-    return validate(validator, request, await deps.views.fresh(namespace), deps.injection);
+    const fresh = await deps.views.fresh(namespace);
+    return validate(validator, request, fresh, deps.injection, clock);
   } catch (error) {
     deps.log.warn({ err: error, namespace }, "Failed to re-read the cluster before denying");
     return validation;

@@ -26,6 +26,7 @@ function run(p: CryptoPolicy, existing: CryptoPolicy[], old?: CryptoPolicy, all 
     name: p.metadata.name,
     kind: "CryptoPolicy",
     cluster: view,
+    now: Date.parse("2030-01-01T00:00:00Z"),
   });
 }
 
@@ -110,5 +111,30 @@ describe("validateCryptoPolicy", () => {
 
   it("throws (denies) on an object without spec", () => {
     expect(() => run({ metadata: { name: "x" } } as CryptoPolicy, [])).toThrow("must be set");
+  });
+});
+
+describe("validateCryptoPolicy's enforcement schedule", () => {
+  it("denies a step in the past, naming the field", () => {
+    const p = policy("staged", {
+      enforcementSchedule: {
+        steps: [{ mode: "Warn", from: "2029-01-01T00:00:00Z" }],
+        noticeBefore: "1h",
+      },
+    });
+    expect(run(p, []).errors.map((e) => e.field)).toEqual([
+      "spec.enforcementSchedule.steps[0].from",
+    ]);
+  });
+
+  it("admits an update of a policy whose steps have passed", () => {
+    const p = policy("staged", {
+      enforcementSchedule: {
+        steps: [{ mode: "Warn", from: "2029-01-01T00:00:00Z" }],
+        noticeBefore: "1h",
+      },
+    });
+    const changed = { ...p, metadata: { ...p.metadata, labels: { team: "a" } } };
+    expect(run(changed, [p], p).errors).toEqual([]);
   });
 });

@@ -6,6 +6,9 @@
  * webhook, so a user meets these errors only where the installed CRD lacks the rules (an edited or older
  * copy), and then reads the same message.
  *
+ * Then the enforcement schedule (schedule-validation.ts): its order, and that a new or changed step
+ * starts after the time of the review, by the webhook's own clock.
+ *
  * Then what only the cluster can tell. Several policies can select one namespace and the strictest wins,
  * so a new or changed policy can leave a namespace with an empty intersection: no allowed key-exchange
  * group, KEM or identity algorithm. That is admitted (the platform team may be midway through a change),
@@ -23,6 +26,7 @@ import type { CryptoPolicy } from "../operator/api/types.generated.ts";
 import { resolvePolicy } from "../operator/policy/merge.ts";
 import { selects } from "../operator/policy/selector.ts";
 import { metadataOf } from "./context.ts";
+import { scheduleErrors } from "./schedule-validation.ts";
 import type { Validator } from "./types.ts";
 
 const SHOWN = 10;
@@ -63,7 +67,11 @@ export const validateCryptoPolicy: Validator = (object, oldObject, _operation, c
   if (deletionTimestamp) return { errors: [], warnings: [] };
   if (!name || typeof policy.spec !== "object" || policy.spec === null)
     throw new TypeError("`metadata.name` and `spec` must be set");
-  const errors = categoryShortfalls(policy.spec);
+  const old = (oldObject as CryptoPolicy | undefined)?.spec;
+  const errors = [
+    ...categoryShortfalls(policy.spec),
+    ...scheduleErrors(policy.spec, old, context.now),
+  ];
   if (errors.length) return { errors, warnings: [] };
   const others = context.cluster.policies().filter((p) => p.metadata?.name !== name);
   const before = oldObject ? [...others, oldObject as CryptoPolicy] : others;

@@ -26,6 +26,7 @@ function run(
     name: server.metadata.name,
     kind: "MCPServer",
     cluster: view,
+    now: Date.parse("2030-01-01T00:00:00Z"),
   });
 }
 const narrowed = (algorithm: "ML-KEM-768" | "ML-KEM-1024", identity?: "ML-DSA-44" | "ML-DSA-87") =>

@@ -13,7 +13,7 @@
  */
 import type { MCPServer } from "../operator/api/types.generated.ts";
 import { violations } from "../operator/mcpserver/decide.ts";
-import { resolvePolicy, type PolicyResolution } from "../operator/policy/merge.ts";
+import { inForceAt, resolvePolicy, type PolicyResolution } from "../operator/policy/merge.ts";
 import { metadataOf, namespaceOf, unchangedBy } from "./context.ts";
 import { policyPhrase } from "./enforcement.ts";
 import type { FieldError, Validator } from "./types.ts";
@@ -60,7 +60,7 @@ export const validateMCPServer: Validator = (object, oldObject, operation, conte
   if (typeof server.spec !== "object" || server.spec === null)
     throw new TypeError("`spec` must be an object");
   const { namespace, labels } = namespaceOf(context, object);
-  const resolution = resolvePolicy(context.cluster.policies(), labels);
+  const resolution = inForceAt(resolvePolicy(context.cluster.policies(), labels), context.now);
   const { errors, warnings } = findings(server, resolution, namespace);
   const mode = resolution.policy.enforcement;
   const preexisting = unchangedBy(operation, oldObject, server, narrowing);

@@ -23,6 +23,7 @@
 import type { Logger } from "../operator/log.ts";
 import type { Metrics } from "../operator/metrics.ts";
 import { mcpExposure } from "../operator/policy/exposure.ts";
+import { realClock, type Clock } from "../operator/runtime/clock.ts";
 import type { ClusterViews } from "./admit.ts";
 import { internalErrorResponse, mutationResponse } from "./codec.ts";
 import { metadataOf, namespaceOf } from "./context.ts";
@@ -41,6 +42,8 @@ export interface MutateDeps {
   settings: InjectionSettings;
   metrics?: Pick<Metrics, "admissionReviews" | "admissionDuration" | "sidecarInjections">;
   log: Logger;
+  /** The time the enforcement mode is read at (proxy mode `Auto`); the real one if absent. */
+  clock?: Clock;
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> =>
@@ -49,13 +52,16 @@ const isObject = (x: unknown): x is Record<string, unknown> =>
 /** The outcome label: `Injected` → `injected`, `PortNotFound` → `port_not_found`. */
 const snake = (outcome: string) => outcome.replace(/(?<!^)([A-Z])/g, "_$1").toLowerCase();
 
-function decide(request: AdmissionRequest, view: ClusterView, settings: InjectionSettings) {
+function decide(
+  request: AdmissionRequest,
+  view: ClusterView,
+  settings: InjectionSettings,
+  now: number,
+) {
   const pod = request.object as InjectablePod;
-  const { namespace, labels } = namespaceOf(
-    { namespace: request.namespace || undefined, name: undefined, kind: "Pod", cluster: view },
-    pod,
-  );
-  const resolution = resolutionFor(view.policies(), labels);
+  const context = { namespace: request.namespace || undefined, name: undefined, kind: "Pod" };
+  const { namespace, labels } = namespaceOf({ ...context, cluster: view, now }, pod);
+  const resolution = resolutionFor(view.policies(), labels, now);
   const servers = view.servers(namespace);
   const decision = mutatePod({ pod, namespace, servers, policy: resolution.policy, settings });
   return { ...decision, mode: resolution.policy.enforcement, exposed: mcpExposure(pod, servers) };
@@ -76,14 +82,15 @@ async function review(request: AdmissionRequest, deps: MutateDeps) {
   let view = deps.views.cached();
   const missing = namespace !== undefined && !view.namespace(namespace);
   if (missing) view = await deps.views.fresh(namespace);
-  let decision = decide(request, view, deps.settings);
+  const now = (deps.clock ?? realClock).now().getTime();
+  let decision = decide(request, view, deps.settings, now);
   if (!missing && decision.outcome === "NotSelected" && decision.exposed.length > 0) {
     // Only a second look: if it fails, the cache's answer stands, and validation judges the pod.
     const fresh = await deps.views.fresh(namespace!).catch((error: unknown) => {
       deps.log.warn({ err: error, namespace }, "Failed to re-read the cluster before injecting");
       return undefined;
     });
-    if (fresh) decision = decide(request, fresh, deps.settings);
+    if (fresh) decision = decide(request, fresh, deps.settings, now);
   }
   const response = mutationResponse(request.uid, decision.patch, decision.warnings);
   return { outcome: decision.outcome, mode: decision.mode, server: decision.server, response };

@@ -10,11 +10,14 @@
  * exactly "nothing changed"; a fresh read before a denial brings new objects and resolves anew. Entries
  * are held weakly: a namespace object the cache drops takes its entry with it.
  *
+ * What is remembered does not depend on time: the step of an enforcement schedule in force is applied
+ * to it at each review ({@link inForceAt}), from the review's own clock.
+ *
  * @example
- * const resolution = resolutionFor(view.policies(), view.namespace("shop")?.metadata?.labels);
+ * const resolution = resolutionFor(view.policies(), view.namespace("shop")?.metadata?.labels, now);
  */
 import type { CryptoPolicy } from "../operator/api/types.generated.ts";
-import { resolvePolicy, type PolicyResolution } from "../operator/policy/merge.ts";
+import { inForceAt, resolvePolicy, type PolicyResolution } from "../operator/policy/merge.ts";
 
 const remembered = new WeakMap<
   object,
@@ -25,14 +28,22 @@ const sameObjects = (a: readonly CryptoPolicy[], b: readonly CryptoPolicy[]) =>
   a.length === b.length && a.every((p, i) => p === b[i]);
 
 /**
- * `resolvePolicy(policies, labels)`, reused while `labels` and `policies` are the same objects as last
+ * `resolvePolicy(policies, labels)` with the mode in force at `at` (epoch milliseconds), reused while `labels` and `policies` are the same objects as last
  * time for these labels. The result is shared between reviews: read it, never change it.
  *
  * @example
- * resolutionFor(policies, labels) === resolutionFor(policies, labels); // true
- * resolutionFor([...policies, strict], labels); // resolved anew
+ * resolutionFor(policies, labels, now) === resolutionFor(policies, labels, now); // true
+ * resolutionFor([...policies, strict], labels, now); // resolved anew
  */
 export function resolutionFor(
+  policies: readonly CryptoPolicy[],
+  labels: Readonly<Record<string, string>> | undefined,
+  at: number,
+): PolicyResolution {
+  return inForceAt(remembers(policies, labels), at);
+}
+
+function remembers(
   policies: readonly CryptoPolicy[],
   labels: Readonly<Record<string, string>> | undefined,
 ): PolicyResolution {

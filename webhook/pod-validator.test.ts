@@ -165,6 +165,7 @@ describe("updates", () => {
       namespace: NS,
       name: "web",
       kind: "Pod",
+      now: Date.parse("2030-01-01T00:00:00Z"),
       cluster: staticView({
         namespaces: [namespace(NS, { tier: "mcp" })],
         policies: [ENFORCE],
@@ -214,6 +215,7 @@ describe("failures", () => {
         name: "p",
         kind: "Pod",
         cluster: view,
+        now: Date.parse("2030-01-01T00:00:00Z"),
       }),
     ).toThrow('namespace "ghost" is not known yet');
   });
@@ -226,6 +228,7 @@ describe("failures", () => {
         name: "d",
         kind: "Deployment",
         cluster: view,
+        now: Date.parse("2030-01-01T00:00:00Z"),
       }),
     ).toThrow("`spec.template` must be set");
   });
@@ -269,6 +272,7 @@ describe("one namespace object, reviewed again and again", () => {
         name: "web",
         kind: "Pod",
         cluster,
+        now: Date.parse("2030-01-01T00:00:00Z"),
       });
       const outcome = v.errors.length ? "denied" : v.warnings.length ? "warned" : "admitted";
       expect({ step, outcome }).toEqual({ step, outcome: expected });
@@ -465,5 +469,29 @@ describe("with LatticeGuard's proxy", () => {
     const v = run("Pod", touched, { operation: "UPDATE", old: swapped });
     expect(v.errors).toEqual([]);
     expect(v.warnings[0]).toContain("(unchanged, not denied)");
+  });
+});
+
+describe("an enforcement schedule", () => {
+  const staged = policy("staged", {
+    ...SELECT,
+    enforcementSchedule: {
+      steps: [
+        { mode: "Warn", from: "2030-01-01T00:00:10Z" },
+        { mode: "Enforce", from: "2030-01-01T00:00:20Z" },
+      ],
+      noticeBefore: "5s",
+    },
+  });
+
+  it.each<[string, string, string]>([
+    ["before its first step", "2030-01-01T00:00:09.999Z", "Audit"],
+    ["from its Warn step", "2030-01-01T00:00:10Z", "Warn"],
+    ["from its Enforce step", "2030-01-01T00:00:20Z", "Enforce"],
+  ])("applies %s the mode in force at the time of the review", (_, at, mode) => {
+    const v = runPodValidator("Pod", podBody(), { policies: [staged], now: Date.parse(at) });
+    expect(v.mode).toBe(mode);
+    expect(v.errors.length > 0).toBe(mode === "Enforce");
+    expect(v.warnings.length > 0).toBe(mode === "Warn");
   });
 });

@@ -71,7 +71,7 @@ export function podTemplateValidator(kindKey: string): Validator {
     const metadata = metadataOf(object);
     if (metadata.deletionTimestamp) return { errors: [], warnings: [] };
     const { namespace, labels } = namespaceOf(context, object);
-    const resolution = resolutionFor(context.cluster.policies(), labels);
+    const resolution = resolutionFor(context.cluster.policies(), labels, context.now);
     const findings = podFindings({
       template,
       namespace,

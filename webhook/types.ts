@@ -146,13 +146,18 @@ export interface ClusterView {
  * The request a validator is deciding on, and the cluster it decides against.
  *
  * @example
- * const context: ValidationContext = { namespace: "shop", name: "web", kind: "Pod", cluster: view, injection };
+ * const context: ValidationContext = { namespace: "shop", name: "web", kind: "Pod", cluster: view, now: Date.now(), injection };
  */
 export interface ValidationContext {
   namespace: string | undefined;
   name: string | undefined;
   kind: string;
   cluster: ClusterView;
+  /**
+   * The time of the review (epoch milliseconds), from the webhook's own clock: the step of an
+   * enforcement schedule in force, and the time a new step must be later than.
+   */
+  now: number;
   /** How the proxy is injected (its image above all); absent: nothing is, and no sidecar counts. */
   injection?: InjectionSettings;
 }

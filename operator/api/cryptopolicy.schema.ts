@@ -22,6 +22,9 @@ import {
   oneOf,
   orderedChoice,
   string,
+  timestamp,
+  type CelRule,
+  type Schema,
 } from "./schema-kit.ts";
 import {
   CATEGORY_FLOORS,
@@ -32,6 +35,63 @@ import {
 /** How a policy treats a pod that breaks it. */
 export const ENFORCEMENT_MODES = ["Enforce", "Warn", "Audit"] as const;
 export type EnforcementMode = (typeof ENFORCEMENT_MODES)[number];
+
+/** The order of strictness of the modes: a schedule only ever moves to a stricter one. */
+export const MODE_RANK: Readonly<Record<EnforcementMode, number>> = {
+  Audit: 0,
+  Warn: 1,
+  Enforce: 2,
+};
+
+/** How long before each scheduled step its `EnforcementStepApproaching` Event is recorded by default. */
+export const DEFAULT_NOTICE_BEFORE = "24h";
+
+const RANK_CEL = "{'Audit': 0, 'Warn': 1, 'Enforce': 2}";
+
+/** The order rules between step `i` and the one before it, as the validating webhook words them too. */
+function stepOrderRules(i: number): CelRule[] {
+  return [
+    {
+      rule: `self.size() <= ${i} || self[${i}].from > self[${i - 1}].from`,
+      message: `\`steps[${i}].from\` must be later than \`steps[${i - 1}].from\``,
+    },
+    {
+      rule: `self.size() <= ${i} || ${RANK_CEL}[self[${i}].mode] > ${RANK_CEL}[self[${i - 1}].mode]`,
+      message:
+        `\`steps[${i}].mode\` must be stricter than \`steps[${i - 1}].mode\` ` +
+        "(Audit, then Warn, then Enforce)",
+    },
+  ];
+}
+
+/** `spec.enforcementSchedule`: dated steps from `Audit` through `Warn` to `Enforce`. */
+const enforcementSchedule: Schema = object(
+  "Dated steps that tighten `enforcement` over time, such as `Audit` now, `Warn` from one date and " +
+    "`Enforce` from a later one (a migration calendar in the manner of CNSA 2.0). Before the first step " +
+    "`enforcement` is in force; from each step's `from` on, its `mode`. Steps are in time order and each " +
+    "is stricter than the one before; a new or changed step must start in the future.",
+  {
+    "steps!": {
+      type: "array",
+      description: "The steps, earliest first.",
+      minItems: 1,
+      maxItems: ENFORCEMENT_MODES.length,
+      "x-kubernetes-list-type": "atomic",
+      items: object("One step: a mode, in force from a point in time on.", {
+        "mode!": oneOf("The mode in force from `from` on.", ENFORCEMENT_MODES),
+        "from!": timestamp(
+          "When the step takes effect (RFC 3339, such as `2027-01-01T00:00:00Z`).",
+        ),
+      }),
+      "x-kubernetes-validations": [1, 2].flatMap(stepOrderRules),
+    },
+    noticeBefore: duration(
+      "How long before each step LatticeGuard records an `EnforcementStepApproaching` Event.",
+      { min: "0s", max: "8760h" },
+      { default: DEFAULT_NOTICE_BEFORE },
+    ),
+  },
+);
 
 /**
  * What a CryptoPolicy says about anything it leaves out: the schema's defaults, and the policy in force
@@ -72,6 +132,7 @@ const spec = object(
       ENFORCEMENT_MODES,
       { default: POLICY_DEFAULTS.enforcement },
     ),
+    enforcementSchedule,
     transport: object(
       "Transport requirements for MCP endpoints.",
       {
@@ -155,7 +216,18 @@ const spec = object(
   },
   // Each list must name something of at least `minimumSecurityCategory`; the message names the
   // category in force and what would meet it, in the webhook's words (security-category.ts).
-  { rules: CATEGORY_FLOORS.map(categoryFloorRule) },
+  {
+    rules: [
+      ...CATEGORY_FLOORS.map(categoryFloorRule),
+      {
+        rule:
+          "!has(self.enforcementSchedule) || !has(self.enforcement) || " +
+          `${RANK_CEL}[self.enforcementSchedule.steps[0].mode] >= ${RANK_CEL}[self.enforcement]`,
+        message: "`enforcementSchedule.steps[0].mode` must not be weaker than `enforcement`",
+        fieldPath: ".enforcementSchedule.steps",
+      },
+    ],
+  },
 );
 
 const count = (description: string) => integer(description, 0, 2 ** 31 - 1);
@@ -199,6 +271,30 @@ const status = object("What LatticeGuard observed of this policy.", {
       compliantPods: count("Of those, pods that comply."),
     },
   ),
+  enforcement: object(
+    "Where the policy stands on its enforcement schedule (`spec.enforcementSchedule`), on its own: a " +
+      "namespace it shares with stricter policies may be under a stricter mode.",
+    {
+      current: object("The step in force.", {
+        mode: oneOf("Its mode.", ENFORCEMENT_MODES),
+        from: timestamp("When it took effect; absent for `spec.enforcement` before any step."),
+      }),
+      next: object("The next step, absent when none is left.", {
+        mode: oneOf("Its mode.", ENFORCEMENT_MODES),
+        from: timestamp("When it takes effect."),
+        noticeTime: timestamp("When its `EnforcementStepApproaching` Event is due."),
+      }),
+      noticeGivenFor: timestamp(
+        "The `from` of the last step whose `EnforcementStepApproaching` Event was recorded, so that the " +
+          "notice is given once, across restarts and replicas.",
+      ),
+      denyPreview: object(
+        "What `Enforce` would do today: pods in the namespaces this policy selects that the admission " +
+          "webhook would deny, under each namespace's effective policy.",
+        { pods: count("Pods that would be denied.") },
+      ),
+    },
+  ),
 });
 
 /** The CryptoPolicy custom resource definition. */
@@ -215,6 +311,15 @@ export const cryptoPolicy: CustomResource = {
   status,
   printerColumns: [
     { name: "Enforcement", type: "string", jsonPath: ".spec.enforcement" },
+    { name: "Step", type: "string", jsonPath: ".status.enforcement.current.mode" },
+    { name: "Next Step", type: "string", jsonPath: ".status.enforcement.next.mode", priority: 1 },
+    { name: "Next Step At", type: "date", jsonPath: ".status.enforcement.next.from", priority: 1 },
+    {
+      name: "Would Deny",
+      type: "integer",
+      jsonPath: ".status.enforcement.denyPreview.pods",
+      priority: 1,
+    },
     { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
     {
       name: "Conflicting",

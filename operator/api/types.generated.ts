@@ -35,6 +35,33 @@ export interface CryptoPolicySpec {
    */
   enforcement: EnforcementMode;
   /**
+   * Dated steps that tighten `enforcement` over time, such as `Audit` now, `Warn` from one date and `Enforce` from a later one (a migration calendar in the manner of CNSA 2.0). Before the first step `enforcement` is in force; from each step's `from` on, its `mode`. Steps are in time order and each is stricter than the one before; a new or changed step must start in the future.
+   */
+  enforcementSchedule?: {
+    /**
+     * The steps, earliest first.
+     *
+     * @minItems 1
+     * @maxItems 3
+     *
+     * Items: One step: a mode, in force from a point in time on.
+     */
+    steps: {
+      /**
+       * The mode in force from `from` on.
+       */
+      mode: EnforcementMode;
+      /**
+       * When the step takes effect (RFC 3339, such as `2027-01-01T00:00:00Z`).
+       */
+      from: string;
+    }[];
+    /**
+     * How long before each step LatticeGuard records an `EnforcementStepApproaching` Event. A duration such as `90s`, `15m` or `24h`; between 0s and 8760h.
+     */
+    noticeBefore: string;
+  };
+  /**
    * Transport requirements for MCP endpoints.
    */
   transport: {
@@ -180,6 +207,54 @@ export interface CryptoPolicyStatus {
      * Of those, pods that comply.
      */
     compliantPods?: number;
+  };
+  /**
+   * Where the policy stands on its enforcement schedule (`spec.enforcementSchedule`), on its own: a namespace it shares with stricter policies may be under a stricter mode.
+   */
+  enforcement?: {
+    /**
+     * The step in force.
+     */
+    current?: {
+      /**
+       * Its mode.
+       */
+      mode?: EnforcementMode;
+      /**
+       * When it took effect; absent for `spec.enforcement` before any step.
+       */
+      from?: string;
+    };
+    /**
+     * The next step, absent when none is left.
+     */
+    next?: {
+      /**
+       * Its mode.
+       */
+      mode?: EnforcementMode;
+      /**
+       * When it takes effect.
+       */
+      from?: string;
+      /**
+       * When its `EnforcementStepApproaching` Event is due.
+       */
+      noticeTime?: string;
+    };
+    /**
+     * The `from` of the last step whose `EnforcementStepApproaching` Event was recorded, so that the notice is given once, across restarts and replicas.
+     */
+    noticeGivenFor?: string;
+    /**
+     * What `Enforce` would do today: pods in the namespaces this policy selects that the admission webhook would deny, under each namespace's effective policy.
+     */
+    denyPreview?: {
+      /**
+       * Pods that would be denied.
+       */
+      pods?: number;
+    };
   };
 }
 export interface Condition {

@@ -74,7 +74,9 @@ describe("evaluatePolicy", () => {
 
   it("counts what the policy selects and what complies", () => {
     const p = policy("tier-x", ["ML-KEM-768"], { tier: "x" });
-    const { coverage, conflicts } = evaluatePolicy(p, [p], cluster);
+    const { coverage, conflicts, denied } = evaluatePolicy(p, [p], cluster);
+    // The deny preview: a/s1 without transport, a/s2 with a group the policy does not allow.
+    expect(denied).toBe(2);
     expect(coverage).toEqual({
       namespaces: 2,
       mcpServers: 3,
@@ -107,12 +109,14 @@ describe("evaluatePolicy", () => {
       proxied("bad", "example.com/x:1"),
     ]);
     const p = policy("tier-x", ["ML-KEM-768"], { tier: "x" });
-    const { coverage } = evaluatePolicy(p, [p], {
+    const { coverage, denied } = evaluatePolicy(p, [p], {
       ...cluster,
       podsIn: (n: string) => withProxies.inNamespace(n),
       proxyImage: IMAGE,
     });
     expect([coverage.pods, coverage.compliantPods]).toEqual([5, 2]);
+    // The webhook's rule: the sidecar of another image is denied like no transport at all.
+    expect(denied).toBe(3);
   });
 
   it("finds the namespaces where it conflicts with another policy", () => {
@@ -123,5 +127,24 @@ describe("evaluatePolicy", () => {
       { namespace: "a", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },
       { namespace: "b", policies: ["mine", "theirs"], fields: ["spec.kem.algorithms"] },
     ]);
+  });
+
+  it("previews the denial of MCP pods no MCPServer selects, and not of pods being deleted", () => {
+    const mcpPod = (name: string, deleting: boolean): V1Pod => ({
+      metadata: {
+        namespace: "b",
+        name,
+        labels: { app: "stray" },
+        ...(deleting && { deletionTimestamp: new Date("2030-01-01T00:00:00Z") }),
+      },
+      spec: { containers: [{ name: "server", ports: [{ name: "mcp", containerPort: 8080 }] }] },
+    });
+    const more = cacheOf([...pods, mcpPod("stray", false), mcpPod("leaving", true)]);
+    const p = policy("tier-x", ["ML-KEM-768"], { tier: "x" });
+    const { denied } = evaluatePolicy(p, [p], {
+      ...cluster,
+      podsIn: (n: string) => more.inNamespace(n),
+    });
+    expect(denied).toBe(3);
   });
 });

@@ -11,6 +11,9 @@
  * - `Ready`: the policy governs some namespace it selects without conflict; a conflict elsewhere shows
  *   in `Conflicting`, not here (report.ts says why).
  * - `status.kem`: the KEMs the policy allows on its own, for `kubectl get`.
+ * - `status.enforcement`: the step of `spec.enforcementSchedule` in force and the next one, with their
+ *   Events (step.ts), and the deny preview: pods of the namespaces it selects that the webhook's own pod
+ *   rule would deny under `Enforce` (deny-preview.ts). The reconcile is requeued at the next notice or step.
  *
  * Status is written only when it changed, and contains no timestamps but the conditions' transitions, so
  * a reconcile that finds nothing new writes nothing.
@@ -33,11 +36,14 @@ import type { Cache, NamespacedCache } from "../kube/cache.ts";
 import { findCondition } from "../kube/conditions.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
+import { ENFORCEMENT_MODES } from "../api/cryptopolicy.schema.ts";
 import { resolvePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
 import { podTransport } from "../policy/transport.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
+import { deniedUnderEnforce } from "./deny-preview.ts";
 import { kemStatus, policyConditions, type NamespaceConflict } from "./report.ts";
+import { planStep } from "./step.ts";
 
 /** Everything the reconciler reads and writes through. */
 export interface CryptoPolicyDeps {
@@ -73,7 +79,7 @@ export interface ClusterIndex {
  * What one policy covers across the cluster. Pure.
  *
  * @example
- * const { coverage, conflicts } = evaluatePolicy(policy, allPolicies, cluster);
+ * const { coverage, conflicts, denied } = evaluatePolicy(policy, allPolicies, cluster);
  */
 export function evaluatePolicy(
   policy: CryptoPolicy,
@@ -82,6 +88,8 @@ export function evaluatePolicy(
 ): {
   coverage: Required<NonNullable<CryptoPolicyStatus["coverage"]>>;
   conflicts: NamespaceConflict[];
+  /** The deny preview: pods of those namespaces that `Enforce` would deny. */
+  denied: number;
 } {
   const coverage = {
     namespaces: 0,
@@ -91,6 +99,7 @@ export function evaluatePolicy(
     compliantPods: 0,
   };
   const conflicts: NamespaceConflict[] = [];
+  let denied = 0;
   for (const ns of cluster.namespaces) {
     const name = ns.metadata?.name ?? "";
     if (!selects(policy.spec.namespaceSelector, ns.metadata?.labels)) continue;
@@ -100,7 +109,9 @@ export function evaluatePolicy(
       conflicts.push({ namespace: name, policies: resolution.policies, fields: resolution.fields });
     }
     const nsPods = cluster.podsIn(name);
-    for (const server of cluster.serversIn(name)) {
+    const nsServers = cluster.serversIn(name);
+    denied += deniedUnderEnforce(nsPods, name, nsServers, resolution, cluster.proxyImage);
+    for (const server of nsServers) {
       coverage.mcpServers++;
       if (findCondition(server.status?.conditions, "PolicyCompliant")?.status === "True") {
         coverage.compliantMCPServers++;
@@ -112,7 +123,25 @@ export function evaluatePolicy(
       ).length;
     }
   }
-  return { coverage, conflicts };
+  return { coverage, conflicts, denied };
+}
+
+/** Sets the policy's gauges; `undefined` removes them (the policy is gone). */
+function report(
+  metrics: Metrics,
+  policy: string,
+  values?: { conflicts: number; denied: number; mode: string | undefined },
+): void {
+  if (!values) {
+    metrics.policyConflicts.remove({ policy });
+    metrics.policyDenyPreview.remove({ policy });
+    for (const mode of ENFORCEMENT_MODES) metrics.policyEnforcementMode.remove({ policy, mode });
+    return;
+  }
+  metrics.policyConflicts.set({ policy }, values.conflicts);
+  metrics.policyDenyPreview.set({ policy }, values.denied);
+  for (const mode of ENFORCEMENT_MODES)
+    metrics.policyEnforcementMode.set({ policy, mode }, values.mode === mode ? 1 : 0);
 }
 
 /** The reconcile function of the CryptoPolicy controller. */
@@ -122,30 +151,36 @@ export function cryptoPolicyReconciler(
   return async (key) => {
     const policy = deps.policies.get(key);
     if (!policy || policy.metadata.deletionTimestamp) {
-      deps.metrics.policyConflicts.remove({ policy: key });
+      report(deps.metrics, key);
       return;
     }
-    const { coverage, conflicts } = evaluatePolicy(policy, deps.policies.list(), {
+    const { coverage, conflicts, denied } = evaluatePolicy(policy, deps.policies.list(), {
       namespaces: deps.namespaces.list(),
       serversIn: (ns) => deps.servers.inNamespace(ns),
       podsIn: (ns) => deps.pods.inNamespace(ns),
       proxyImage: deps.proxyImage,
     });
+    const now = deps.now();
+    const step = planStep(policy.spec, policy.status?.enforcement, now, denied);
+    const requeue =
+      step.requeueAfterMs === undefined ? undefined : { requeueAfter: step.requeueAfterMs };
     const generation = policy.metadata.generation ?? 0;
     const conditions = policyConditions(
       policy.status?.conditions,
       generation,
       { selected: coverage.namespaces, conflicts },
-      new Date(deps.now()),
+      new Date(now),
     );
     const status: CryptoPolicyStatus = {
       observedGeneration: generation,
       conditions,
       kem: kemStatus(policy.spec),
       coverage,
+      enforcement: { ...step.status, denyPreview: { pods: denied } },
     };
-    deps.metrics.policyConflicts.set({ policy: key }, conflicts.length);
-    if (isDeepStrictEqual(status, policy.status)) return;
+    const mode = step.status.current?.mode;
+    report(deps.metrics, key, { conflicts: conflicts.length, denied, mode });
+    if (isDeepStrictEqual(status, policy.status)) return requeue;
     await deps.writer.applyStatus(
       { kind: "CryptoPolicy", metadata: { name: key } },
       "cryptopolicies",
@@ -161,5 +196,10 @@ export function cryptoPolicyReconciler(
       );
       void deps.events.record(policy, "Warning", "PolicyConflict", message);
     }
+    for (const event of step.events) {
+      deps.log.info({ policy: key, reason: event.reason }, "Announced enforcement step");
+      void deps.events.record(policy, event.type, event.reason, event.message);
+    }
+    return requeue;
   };
 }

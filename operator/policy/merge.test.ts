@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CryptoPolicySpec } from "../api/types.generated.ts";
-import { DEFAULT_POLICY, mergePolicies, resolvePolicy } from "./merge.ts";
+import { DEFAULT_POLICY, inForceAt, mergePolicies, resolvePolicy } from "./merge.ts";
 import { cryptoPolicy as policy } from "./testing.ts";
 
 describe("mergePolicies", () => {
@@ -158,5 +158,40 @@ describe("resolvePolicy", () => {
         kemAlgorithms: ["ML-KEM-1024"],
       },
     });
+  });
+});
+
+describe("enforcement schedules", () => {
+  const WARN_AT = "2027-01-01T00:00:00Z";
+  const ENFORCE_AT = "2028-01-01T00:00:00Z";
+  const staged = policy("staged", {
+    enforcementSchedule: {
+      steps: [
+        { mode: "Warn", from: WARN_AT },
+        { mode: "Enforce", from: ENFORCE_AT },
+      ],
+      noticeBefore: "24h",
+    },
+  });
+
+  it("merges the schedules of every policy, the strictest winning at every instant", () => {
+    const r = mergePolicies([staged, policy("warn", { enforcement: "Warn" })]);
+    expect(r.policy.enforcement).toBe("Warn");
+    expect(r.policy.schedule).toEqual([{ mode: "Enforce", from: Date.parse(ENFORCE_AT) }]);
+  });
+
+  it.each<[string, string, string, number]>([
+    ["before any step", "2026-12-31T23:59:59.999Z", "Audit", 2],
+    ["at the first step", WARN_AT, "Warn", 1],
+    ["at the last step", ENFORCE_AT, "Enforce", 0],
+  ])("gives the mode in force %s", (_, at, mode, left) => {
+    const r = inForceAt(mergePolicies([staged]), Date.parse(at));
+    expect(r.policy.enforcement).toBe(mode);
+    expect(r.policy.schedule).toHaveLength(left);
+  });
+
+  it("returns the resolution itself while no step is taken", () => {
+    const r = mergePolicies([staged]);
+    expect(inForceAt(r, Date.parse(WARN_AT) - 1)).toBe(r);
   });
 });

@@ -2,7 +2,8 @@
  * The effective policy of a namespace: every CryptoPolicy that selects it, merged so that the strictest
  * wins. Allowed algorithms and groups are intersected (in the preference order of the first policy by
  * name) and filtered by the highest `minimumSecurityCategory`; periods and TTLs take the shortest value;
- * enforcement takes the strongest mode. An empty intersection is a conflict that names the policies and the
+ * enforcement takes the strongest mode, at every instant of the policies' enforcement schedules (see
+ * schedule.ts: {@link inForceAt} gives the mode in force at a time). An empty intersection is a conflict that names the policies and the
  * fields involved. Where no policy selects a namespace, the CRD's defaults are in force, in `Audit` mode.
  *
  * @example
@@ -19,13 +20,20 @@ import {
 import { POLICY_DEFAULTS, type EnforcementMode } from "../api/cryptopolicy.schema.ts";
 import type { CryptoPolicy } from "../api/types.generated.ts";
 import { parseDuration } from "./duration.ts";
+import { mergeTimelines, modeAt, scheduleSteps, type EnforcementStep } from "./schedule.ts";
 import { selects } from "./selector.ts";
 
 /** The cryptography in force for one namespace. */
 export interface EffectivePolicy {
   /** Names of the CryptoPolicies merged into this one, sorted; empty when the defaults apply. */
   policies: string[];
+  /**
+   * The mode before the first step of `schedule`; what is in force at a time is
+   * `inForceAt(resolution, now).policy.enforcement`.
+   */
   enforcement: EnforcementMode;
+  /** The merged enforcement schedule: from each step's `from` on, its mode. Empty without one. */
+  schedule: EnforcementStep[];
   keyExchange: KeyExchangeGroup[];
   kemAlgorithms: KemAlgorithm[];
   identityAlgorithms: SignatureAlgorithm[];
@@ -49,12 +57,11 @@ export type PolicyResolution =
       message: string;
     };
 
-const STRENGTH: Record<EnforcementMode, number> = { Audit: 0, Warn: 1, Enforce: 2 };
-
 /** The policy in force where no CryptoPolicy selects a namespace. */
 export const DEFAULT_POLICY: EffectivePolicy = {
   policies: [],
   enforcement: POLICY_DEFAULTS.enforcement,
+  schedule: [],
   keyExchange: [...POLICY_DEFAULTS.keyExchange],
   kemAlgorithms: [...POLICY_DEFAULTS.kemAlgorithms],
   identityAlgorithms: [...POLICY_DEFAULTS.identityAlgorithms],
@@ -89,11 +96,16 @@ export function mergePolicies(matching: readonly CryptoPolicy[]): PolicyResoluti
   const names = sorted.map((p) => p.metadata.name!);
   const specs = sorted.map((p) => p.spec);
   const category = Math.max(...specs.map((s) => s.minimumSecurityCategory)) as SecurityCategory;
+  const timeline = mergeTimelines(
+    specs.map((s, i) => ({
+      base: s.enforcement,
+      steps: scheduleSteps(s, `${names[i]}: spec.enforcementSchedule`),
+    })),
+  );
   const policy: EffectivePolicy = {
     policies: names,
-    enforcement: specs
-      .map((s) => s.enforcement)
-      .reduce((a, b) => (STRENGTH[b] > STRENGTH[a] ? b : a)),
+    enforcement: timeline.base,
+    schedule: timeline.steps,
     keyExchange: intersect(
       specs.map((s) => s.transport.keyExchange),
       category,
@@ -147,4 +159,22 @@ export function resolvePolicy(
   namespaceLabels: Readonly<Record<string, string>> | undefined,
 ): PolicyResolution {
   return mergePolicies(matchingPolicies(policies, namespaceLabels));
+}
+
+/**
+ * `resolution` with the mode in force at `at` (epoch milliseconds) as its `enforcement` and the steps
+ * already taken dropped from its `schedule`; `resolution` itself when no step has been taken.
+ *
+ * @example
+ * inForceAt(resolvePolicy(policies, labels), clock.now().getTime()).policy.enforcement; // "Warn"
+ */
+export function inForceAt(resolution: PolicyResolution, at: number): PolicyResolution {
+  const { policy } = resolution;
+  const taken = policy.schedule.filter((s) => s.from <= at).length;
+  if (taken === 0) return resolution;
+  const enforcement = modeAt({ base: policy.enforcement, steps: policy.schedule }, at);
+  return {
+    ...resolution,
+    policy: { ...policy, enforcement, schedule: policy.schedule.slice(taken) },
+  };
 }

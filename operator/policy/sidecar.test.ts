@@ -6,6 +6,7 @@ import {
   proxyContainer,
   proxyGroups,
   proxyOnlySpec,
+  ruleSpec,
   sidecarProblems,
   type SidecarShape,
 } from "./sidecar.ts";
@@ -146,5 +147,42 @@ describe("proxyOnlySpec", () => {
         sidecarProblems(shape, ALL, IMAGE).length > 0,
       );
     }
+  });
+});
+
+describe("ruleSpec", () => {
+  it("keeps what the pod rule reads: names, restart policies, ports, and the proxy's image and args", () => {
+    const pod = {
+      spec: {
+        containers: [
+          {
+            name: "server",
+            image: "example.com/mcp:1",
+            env: [{ name: "TOKEN", value: "secret" }],
+            ports: [{ name: "mcp", containerPort: 8443, protocol: "TCP" }],
+          },
+        ],
+        initContainers: [
+          {
+            name: "latticeguard-proxy",
+            image: "ghcr.io/latticeguard/latticeguard:0.1.0",
+            restartPolicy: "Always",
+            args: ["proxy", "--groups=X25519MLKEM768"],
+            env: [{ name: "X", value: "y" }],
+          },
+        ],
+      },
+    };
+    expect(ruleSpec(pod)).toEqual({
+      containers: [{ name: "server", ports: [{ name: "mcp", containerPort: 8443 }] }],
+      initContainers: [
+        {
+          name: "latticeguard-proxy",
+          restartPolicy: "Always",
+          image: "ghcr.io/latticeguard/latticeguard:0.1.0",
+          args: ["proxy", "--groups=X25519MLKEM768"],
+        },
+      ],
+    });
   });
 });

@@ -176,3 +176,33 @@ export function proxyOnlySpec(
     ? { containers: [], initContainers: [kept] }
     : { containers: [kept] };
 }
+
+/**
+ * What the pod rule (webhook/pod-decision.ts) reads of a pod's containers, for a cache that keeps
+ * little else: each container's name, restart policy and port names and numbers (whether the pod
+ * exposes an MCP endpoint), and of the proxy also its image and args (as {@link proxyOnlySpec}). The
+ * deny preview of a CryptoPolicy runs the rule over the operator's cached pods; this is what lets it see
+ * them as the webhook does.
+ *
+ * @example
+ * const cached = { ...lean, spec: { ...lean.spec, ...ruleSpec(pod) } };
+ */
+export function ruleSpec(pod: SidecarShape): {
+  containers: V1Container[];
+  initContainers?: V1Container[];
+} {
+  const proxy = proxyContainer(pod)?.container;
+  const keep = (c: V1Container): V1Container => ({
+    name: c.name,
+    ...(c.restartPolicy && { restartPolicy: c.restartPolicy }),
+    ...(c.ports && {
+      ports: c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort })),
+    }),
+    ...(c === proxy && { image: c.image, args: c.args }),
+  });
+  const init = pod.spec?.initContainers;
+  return {
+    containers: (pod.spec?.containers ?? []).map(keep),
+    ...(init && { initContainers: init.map(keep) }),
+  };
+}

@@ -56,6 +56,8 @@ export function runPodValidator(
     operation?: Operation;
     old?: ReturnType<typeof podBody>;
     injection?: InjectionSettings;
+    /** The time of the review (epoch milliseconds); 2030-01-01 if absent. */
+    now?: number;
   } = {},
 ): Validation {
   const key = Object.keys(POD_TEMPLATE_PATHS).find((k) => k.endsWith(`/${kind}`))!;
@@ -71,6 +73,7 @@ export function runPodValidator(
     name: "web",
     kind,
     cluster: view,
+    now: setup.now ?? Date.parse("2030-01-01T00:00:00Z"),
     ...(setup.injection && { injection: setup.injection }),
   });
 }
