@@ -62,13 +62,10 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
     "violating its policy.",
   columns: {
     Enforcement:
-      "What happens to a pod that breaks the policy: `Enforce` denies it, `Warn` admits it with a " +
-      "warning, `Audit` admits it and records it. With `spec.enforcementSchedule`, the mode before " +
-      "its first step.",
-    Step:
-      "The mode in force now (`status.enforcement.current.mode`): `spec.enforcement`, or the latest " +
-      "step of `spec.enforcementSchedule` whose `from` has passed. The policy's own; a namespace it " +
-      "shares with a stricter policy may be under a stricter one.",
+      "What happens now to a pod that breaks the policy: `Enforce` denies it, `Warn` admits it with a " +
+      "warning, `Audit` admits it and records it. The mode in force (`status.enforcement.current.mode`): " +
+      "`spec.enforcement`, or the latest step of `spec.enforcementSchedule` whose `from` has passed. " +
+      "The policy's own; a namespace it shares with a stricter policy may be under a stricter one.",
     "Next Step":
       "The mode of the next step of `spec.enforcementSchedule`; empty when none is left.",
     "Next Step At": "When the next step takes effect.",

@@ -310,8 +310,7 @@ export const cryptoPolicy: CustomResource = {
   spec,
   status,
   printerColumns: [
-    { name: "Enforcement", type: "string", jsonPath: ".spec.enforcement" },
-    { name: "Step", type: "string", jsonPath: ".status.enforcement.current.mode" },
+    { name: "Enforcement", type: "string", jsonPath: ".status.enforcement.current.mode" },
     { name: "Next Step", type: "string", jsonPath: ".status.enforcement.next.mode", priority: 1 },
     { name: "Next Step At", type: "date", jsonPath: ".status.enforcement.next.from", priority: 1 },
     {

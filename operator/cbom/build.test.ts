@@ -7,7 +7,7 @@ import { cbomSchemaErrors, sampleSnapshot, secretForms } from "./testing.ts";
 
 const now = new Date("2026-06-01T12:00:00Z");
 const sample = await sampleSnapshot(now);
-const inventory = inventoryOf(sample.snapshot);
+const inventory = inventoryOf(sample.snapshot, now.getTime());
 
 interface Component {
   "bom-ref": string;

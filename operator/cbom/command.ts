@@ -80,9 +80,10 @@ export async function cbomCommand(
     stderr(`latticeguard cbom: could not read the cluster: ${firstLine(error)}\n`);
     return 1;
   }
-  const inventory = inventoryOf(snapshot);
+  const at = now();
+  const inventory = inventoryOf(snapshot, at.getTime());
   for (const gap of inventory.gaps) stderr(`latticeguard cbom: ${gap}\n`);
-  const json = serializeCbom(buildCbom(inventory, now()));
+  const json = serializeCbom(buildCbom(inventory, at));
   if (!config.output) {
     stdout(json);
     return 0;

@@ -7,7 +7,7 @@ const now = new Date("2026-06-01T12:00:00Z");
 const sample = await sampleSnapshot(now);
 
 describe("inventoryOf", () => {
-  const inventory = inventoryOf(sample.snapshot);
+  const inventory = inventoryOf(sample.snapshot, now.getTime());
 
   it("lists every key of every MCPServer, each once", () => {
     expect(inventory.kemKeys.map((k) => k.keyId).sort()).toEqual([...sample.keyIds].sort());
@@ -57,22 +57,28 @@ describe("inventoryOf", () => {
 
   it("reports each policy's groups, and the defaults where a namespace has no policy", () => {
     expect(inventory.policies.map((p) => p.name)).toEqual(["baseline", DEFAULTS_POLICY_NAME]);
-    const { findings, policies } = inventoryOf({
-      ...sample.snapshot,
-      pods: sample.snapshot.pods.filter((p) => p.metadata?.namespace === "mcp"),
-    });
+    const { findings, policies } = inventoryOf(
+      {
+        ...sample.snapshot,
+        pods: sample.snapshot.pods.filter((p) => p.metadata?.namespace === "mcp"),
+      },
+      now.getTime(),
+    );
     expect(findings).toHaveLength(2);
     expect(policies.map((p) => p.name)).toEqual(["baseline"]);
   });
 
   it("reads the webhook's serving certificate and CAs, each once", () => {
-    const { webhook } = inventoryOf({
-      ...sample.snapshot,
-      webhook: {
-        ...sample.snapshot.webhook!,
-        cas: [...sample.snapshot.webhook!.cas, ...sample.snapshot.webhook!.cas],
+    const { webhook } = inventoryOf(
+      {
+        ...sample.snapshot,
+        webhook: {
+          ...sample.snapshot.webhook!,
+          cas: [...sample.snapshot.webhook!.cas, ...sample.snapshot.webhook!.cas],
+        },
       },
-    });
+      now.getTime(),
+    );
     expect(webhook?.serving?.subject).toBe("CN=latticeguard-webhook.lg.svc");
     expect(webhook?.cas.map((c) => c.subject)).toEqual(["CN=latticeguard-webhook-ca"]);
   });
@@ -101,7 +107,7 @@ describe("inventoryOf", () => {
       gaps: ["`ConfigMap lg/bundle[0]` is not a valid X.509 certificate: left out"],
     },
   ])("says in gaps $what", ({ change, gaps }) => {
-    expect(inventoryOf({ ...sample.snapshot, ...change }).gaps).toEqual(gaps);
+    expect(inventoryOf({ ...sample.snapshot, ...change }, now.getTime()).gaps).toEqual(gaps);
   });
 
   it("resolves the strictest policy of a namespace several select", () => {
@@ -109,10 +115,36 @@ describe("inventoryOf", () => {
       enforcement: "Enforce",
       namespaceSelector: { matchLabels: { tier: "mcp" } },
     });
-    const { servers } = inventoryOf({
-      ...sample.snapshot,
-      policies: [...sample.snapshot.policies, strict],
-    });
+    const { servers } = inventoryOf(
+      {
+        ...sample.snapshot,
+        policies: [...sample.snapshot.policies, strict],
+      },
+      now.getTime(),
+    );
     expect(servers[1]).toMatchObject({ policies: ["baseline", "strict"], enforcement: "Enforce" });
+  });
+
+  it("reports the enforcement a dated step has put in force, not the one before it", () => {
+    const migrating = cryptoPolicy("baseline", {
+      ...sample.snapshot.policies[0]!.spec,
+      enforcementSchedule: {
+        noticeBefore: "24h",
+        steps: [{ mode: "Enforce", from: "2026-06-01T11:00:00Z" }],
+      },
+    });
+    const at = (iso: string) =>
+      inventoryOf({ ...sample.snapshot, policies: [migrating] }, Date.parse(iso));
+    for (const [iso, mode] of [
+      ["2026-06-01T10:59:59Z", "Audit"],
+      ["2026-06-01T11:00:00Z", "Enforce"],
+    ]) {
+      const { servers, policies } = at(iso!);
+      expect(
+        servers.map((s) => s.enforcement),
+        iso,
+      ).toEqual([mode, mode]);
+      expect(policies.find((p) => p.name === "baseline")?.enforcement, iso).toBe(mode);
+    }
   });
 });

@@ -10,7 +10,8 @@
  */
 import type { CryptoPolicy, MCPServer } from "../api/types.generated.ts";
 import { POLICY_DEFAULTS } from "../api/cryptopolicy.schema.ts";
-import { resolvePolicy, type EffectivePolicy } from "../policy/merge.ts";
+import { inForceAt, resolvePolicy, type EffectivePolicy } from "../policy/merge.ts";
+import { modeAt, scheduleSteps } from "../policy/schedule.ts";
 import { selects } from "../policy/selector.ts";
 import { describeCertificates } from "./certificates.ts";
 import { postQuantumGroups, transportOf, type PodRecord } from "./findings.ts";
@@ -90,12 +91,29 @@ function webhookOf(pems: WebhookPems, gaps: string[]): WebhookCertificates {
   };
 }
 
-function policiesOf(policies: readonly CryptoPolicy[], defaultsUsed: boolean): PolicyTransport[] {
+/** A policy's own mode at `at`: `spec.enforcement`, or the dated step in force. */
+function modeInForce(policy: CryptoPolicy, at: number) {
+  const base = policy.spec?.enforcement ?? POLICY_DEFAULTS.enforcement;
+  try {
+    return modeAt(
+      { base, steps: scheduleSteps(policy.spec ?? {}, "spec.enforcementSchedule") },
+      at,
+    );
+  } catch {
+    return base; // the validating webhook refuses such a schedule; its policy status says why
+  }
+}
+
+function policiesOf(
+  policies: readonly CryptoPolicy[],
+  defaultsUsed: boolean,
+  at: number,
+): PolicyTransport[] {
   const declared = [...policies]
     .sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))
     .map((p) => ({
       name: p.metadata.name ?? "",
-      enforcement: p.spec?.enforcement ?? POLICY_DEFAULTS.enforcement,
+      enforcement: modeInForce(p, at),
       keyExchange: [...(p.spec?.transport?.keyExchange ?? POLICY_DEFAULTS.keyExchange)],
     }));
   if (!defaultsUsed) return declared;
@@ -148,12 +166,13 @@ function identityOf(server: MCPServer): IdentityRecord[] {
 }
 
 /**
- * The inventory of `snapshot` (see the module notes).
+ * The inventory of `snapshot` (see the module notes), with the enforcement in force at `at` (epoch
+ * milliseconds): a policy's dated steps may have tightened it.
  *
  * @example
- * inventoryOf({ ...snapshot, servers: [] }).kemKeys; // []
+ * inventoryOf({ ...snapshot, servers: [] }, Date.now()).kemKeys; // []
  */
-export function inventoryOf(snapshot: ClusterSnapshot): CbomInventory {
+export function inventoryOf(snapshot: ClusterSnapshot, at: number): CbomInventory {
   const gaps = [...snapshot.gaps];
   const byKey = (a: MCPServer, b: MCPServer) => key(a).localeCompare(key(b));
   const servers = [...snapshot.servers].sort(byKey);
@@ -162,7 +181,10 @@ export function inventoryOf(snapshot: ClusterSnapshot): CbomInventory {
   const resolve = (namespace: string) => {
     let policy = resolved.get(namespace);
     if (!policy) {
-      policy = resolvePolicy(snapshot.policies, snapshot.namespaceLabels[namespace]).policy;
+      policy = inForceAt(
+        resolvePolicy(snapshot.policies, snapshot.namespaceLabels[namespace]),
+        at,
+      ).policy;
       defaultsUsed ||= policy.policies.length === 0;
       resolved.set(namespace, policy);
     }
@@ -198,7 +220,7 @@ export function inventoryOf(snapshot: ClusterSnapshot): CbomInventory {
     trustAnchors: bundle.certificates.map((certificate, position) => ({ certificate, position })),
     identities: servers.flatMap(identityOf),
     ...(snapshot.webhook && { webhook: webhookOf(snapshot.webhook, gaps) }),
-    policies: policiesOf(snapshot.policies, defaultsUsed),
+    policies: policiesOf(snapshot.policies, defaultsUsed, at),
     served: snapshot.served,
     servers: assets,
     findings,

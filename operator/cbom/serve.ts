@@ -82,7 +82,8 @@ export function operatorCbomRoute(options: {
     const extra =
       webhook?.tls === "cert-manager" ? await certManagerPems(webhook.certDir) : undefined;
     const snapshot = await readCluster(kc, { ...scope, ...(extra && { webhook: () => extra }) });
-    return serializeCbom(buildCbom(inventoryOf(snapshot), new Date()));
+    const at = new Date();
+    return serializeCbom(buildCbom(inventoryOf(snapshot, at.getTime()), at));
   }, CBOM_MAX_AGE_MS);
   return cbomRoute({
     handle: cbomHandler({

@@ -8,7 +8,7 @@
  *
  * @example
  * const { snapshot, secrets } = await sampleSnapshot(now);
- * const json = serializeCbom(buildCbom(inventoryOf(snapshot), now));
+ * const json = serializeCbom(buildCbom(inventoryOf(snapshot, now.getTime()), now));
  * expect(await cbomSchemaErrors(json)).toBeNull();
  */
 import { Spec, Validation } from "@cyclonedx/cyclonedx-library";

@@ -31,7 +31,7 @@ import {
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { formatDuration } from "../policy/duration.ts";
-import { resolvePolicy, type PolicyResolution } from "../policy/merge.ts";
+import { inForceAt, resolvePolicy, type PolicyResolution } from "../policy/merge.ts";
 import type { ReconcileResult } from "../runtime/queue.ts";
 import { parseKey } from "../runtime/key.ts";
 import {
@@ -129,7 +129,8 @@ function gather(deps: MCPServerDeps, server: MCPServer): Gathered {
   const namespace = server.metadata.namespace!;
   const name = server.metadata.name!;
   const labels = deps.namespaces.get(namespace)?.metadata?.labels;
-  const resolution = resolvePolicy(deps.policies.list(), labels);
+  // The mode in force now: a dated step may have tightened it (the reconcile requeues at the next one).
+  const resolution = inForceAt(resolvePolicy(deps.policies.list(), labels), deps.now());
   const secret = deps.secrets.get(`${namespace}/${secretName(name)}`);
   const keyring = decodeKeyring(secret?.data, deps.keys);
   const lostKey = server.status?.kem?.activeKeyId;
@@ -222,7 +223,11 @@ export function mcpServerReconciler(
     const wait = plan.rekeyPending
       ? Math.max(deps.rekeyLimiter.waitMs(), 100)
       : Math.max(MIN_REQUEUE_MS, plan.requeueAfterMs - (deps.now() - now));
-    return { requeueAfter: wait };
+    // Status shows the enforcement in force: look again when the next dated step takes effect.
+    const nextStep = g.resolution.policy.schedule[0]?.from;
+    const untilStep =
+      nextStep === undefined ? Infinity : Math.max(MIN_REQUEUE_MS, nextStep - deps.now());
+    return { requeueAfter: Math.min(wait, untilStep) };
   };
 }
 

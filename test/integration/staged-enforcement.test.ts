@@ -162,9 +162,10 @@ describe("a policy on a schedule", () => {
         denyPreview: { pods: 2 },
       });
     }, poll);
+    // The Enforcement column shows the mode in force, not `spec.enforcement` (Audit here).
     const { stdout } = await tryKubectl(kubeconfigPath(), ["get", "cryptopolicy", name]);
-    expect(stdout).toMatch(/STEP/);
-    expect(stdout.split("\n")[1]).toMatch(/\bAudit\s+Enforce\b/);
+    expect(stdout.split("\n")[0]).toMatch(/^NAME\s+ENFORCEMENT\s+READY\b/);
+    expect(stdout.split("\n")[1]).toMatch(new RegExp(`^${name}\\s+Enforce\\s`));
   });
 
   it("records one notice and one change per step", async () => {
