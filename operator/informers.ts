@@ -30,6 +30,7 @@ import type {
 import { API_VERSION } from "./api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
 import { MANAGED_LABELS } from "./kube/apply.ts";
+import { probePodFields } from "./probe/endpoints.ts";
 import { issuerPodFields } from "./identity/issuer/pod-read.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
 import { proxyOnlySpec } from "./policy/sidecar.ts";
@@ -107,13 +108,14 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
     : new Informer<V1Namespace>(kc, { resource: namespaceResource });
   // Pods: keep only what is read of them: the metadata, the service account (the issuer checks a
   // token's pod against it) and, of the injected proxy alone, its name, image, restart policy and args
-  // (whether it counts as the pod's transport).
+  // (whether it counts as the pod's transport); for the handshake probe, the pod IP and container port
+  // names and numbers.
   const pods = over<V1Pod>(watched, {
     resource: { apiVersion: "v1", plural: "pods" },
     transform: (pod) => {
       const lean = issuerPodFields(pod);
       const proxy = proxyOnlySpec(pod);
-      return proxy ? { ...lean, spec: { ...lean.spec, ...proxy } } : lean;
+      return probePodFields(pod, proxy ? { ...lean, spec: { ...lean.spec, ...proxy } } : lean);
     },
   });
   const secrets = over<V1Secret>(withOwn, {
