@@ -164,6 +164,7 @@ export class TransportProbe {
     const seen: ObservedTransport[] = [];
     const labelled = new Set<string>();
     let written = 0;
+    let probedCount = 0;
     await Promise.all(
       deps.servers.list().map(async (server) => {
         const namespace = server.metadata.namespace!;
@@ -176,6 +177,7 @@ export class TransportProbe {
           policy,
           deps.proxyImage,
         );
+        probedCount += endpoints.length;
         const probed: ProbedEndpoint[] = await Promise.all(
           endpoints.map(async (endpoint) => ({
             endpoint,
@@ -229,7 +231,7 @@ export class TransportProbe {
     const seconds = (this.clock.now().getTime() - started) / 1000;
     deps.metrics.transportProbeRound.set(seconds);
     deps.log.info(
-      { servers: labelled.size, endpoints: seen.length, written, seconds },
+      { servers: labelled.size, endpoints: probedCount, written, seconds },
       "Finished handshake probe round",
     );
   }
