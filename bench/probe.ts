@@ -135,13 +135,15 @@ const finished = (): Round[] =>
     .filter((l) => l.includes('"Finished handshake probe round"'))
     .map((l) => JSON.parse(l) as Round);
 while (finished().length < rounds) await sleep(500);
+// A sample after the last round's writes settle.
+await sleep(1500);
 clearInterval(apiTimer);
 sampler.stop();
 await sampleApi();
 
 const nearest = (at: number, before: boolean) => {
   const list = apiSamples.filter((s) => (before ? s.at <= at : s.at >= at));
-  return before ? list.at(-1)! : list[0]!;
+  return (before ? list.at(-1) : list[0]) ?? apiSamples.at(before ? 0 : -1)!;
 };
 console.log(
   benchHeader(`Handshake probe: ${servers} MCPServers on ${endpointCount} loopback endpoints`),
