@@ -104,9 +104,10 @@ clean: ## Remove build output and installed dependencies (the control-plane cach
 	rm -rf node_modules dist .dev
 
 .PHONY: bench
-bench: deps control-plane ## Run the benchmarks (crypto, reconcile, admission, issuance, proxy); see BENCHMARKS.md.
+bench: deps control-plane ## Run the benchmarks (crypto, reconcile, admission, issuance, proxy, probe); see BENCHMARKS.md.
 	node bench/crypto.ts
 	node bench/reconcile.ts
 	node bench/admission.ts
 	node bench/issuance.ts
 	node bench/proxy.ts
+	node bench/probe.ts

@@ -184,6 +184,8 @@ export const MCP_SERVER_PROSE: KindProse = {
     Claimed:
       "Of those, pods whose post-quantum transport is a claim: a `latticeguard.dev/transport` annotation " +
       "naming an allowed group, on a server that terminates TLS itself.",
+    Transport:
+      "What the leader's handshake probe concluded (`status.transport.result`): `Verified`, or why not.",
     Age: AGE,
   },
   intro:
@@ -257,6 +259,28 @@ export const MCP_SERVER_PROSE: KindProse = {
             "their current algorithm.",
         ],
         [
+          "`PolicyCompliant`",
+          "False",
+          "`FalseTransportClaim`",
+          "Under `Enforce` only: a pod claims post-quantum transport with `latticeguard.dev/transport`, " +
+            "and the handshake probe found its endpoint failing (`status.transport.falseClaims`).",
+        ],
+        [
+          "`TransportVerified`",
+          "True",
+          "`PostQuantumVerified`",
+          "Every endpoint negotiated a post-quantum group, presented an ML-DSA certificate that chains to " +
+            "the trust bundle, and refused a classical-only handshake.",
+        ],
+        [
+          "`TransportVerified`",
+          "False",
+          "`ClassicalGroupAccepted`, `UntrustedCertificate`, `ClassicalCertificate`, `HandshakeFailed`, " +
+            "`Unreachable`, `NoEndpoints`",
+          "The gravest outcome among the endpoints (in that order); the message names the endpoints " +
+            "that failed, and the pods among them that claimed post-quantum transport.",
+        ],
+        [
           "`IdentityReady`",
           "True",
           "`IdentityIssued`",
@@ -277,7 +301,8 @@ export const MCP_SERVER_PROSE: KindProse = {
       ],
     ) +
     "\n\n`IdentityReady` is informational: it does not count towards `Ready`, since a server may have no " +
-    "pods yet.",
+    "pods yet. `TransportVerified` appears once the handshake probe has run; it does not count towards " +
+    "`Ready` either, except through `PolicyCompliant` for false claims under `Enforce`.",
   sections: [
     "### The proxy sidecar",
     "With `spec.proxy.mode: Sidecar`, or `Auto` (the default) where the namespace's effective " +
@@ -287,6 +312,20 @@ export const MCP_SERVER_PROSE: KindProse = {
       "`spec.clients`, forwarding to the server on `127.0.0.1` (which it must bind). `status.pods` counts " +
       "the pods `proxied` this way apart from those that only `claimed` their transport with the " +
       "`latticeguard.dev/transport` annotation; `kubectl get mcpservers -o wide` shows both.",
+    "### Handshake probe",
+    "The leader probes every endpoint of every MCPServer (each selected pod's `status.podIP` on " +
+      "`spec.port`, which is the proxy's port when the proxy is injected) every `--probe-interval` " +
+      "(default 5m, jittered by up to a tenth), `--probe-concurrency` handshakes at once (default 8), each " +
+      "abandoned after `--probe-timeout` (default 5s). Each endpoint gets two TLS handshakes without a " +
+      "client certificate (in TLS 1.3 the group and the server's certificate are known before a server " +
+      "that requires mutual TLS refuses the client): one offering every post-quantum group, which records " +
+      "the group, TLS version, cipher suite, certificate algorithm, SPIFFE ID and whether the chain " +
+      "leads to the trust bundle; and one offering only X25519 and P-256, which a post-quantum-only " +
+      "server must refuse. Results go to `status.transport` (under the field manager " +
+      "`latticeguard-probe`, written when they change and at least every six intervals), the " +
+      "`TransportVerified` condition, the `TransportVerified`, `TransportDowngradable` and " +
+      "`TransportUnverified` Events (on each change of result), the `latticeguard_transport_*` metrics " +
+      "and the CBOM. `--probe-interval=0` turns the probe off.",
     "### Key rotation",
     "Halfway through the active key's `rotationPeriod` the next key is generated and published " +
       "(`status.kem.nextKeyId`); at the end of the period it becomes active and the old key retires " +

@@ -31,7 +31,10 @@ export type EventReason =
   | "TrustAnchorCreated"
   | "TrustAnchorRotated"
   | "TrustAnchorRetired"
-  | "TrustAnchorRepaired";
+  | "TrustAnchorRepaired"
+  | "TransportVerified"
+  | "TransportDowngradable"
+  | "TransportUnverified";
 
 /** Records Events about objects. */
 export interface EventRecorder {

@@ -30,6 +30,7 @@ import type {
 import { API_VERSION } from "./api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
 import { MANAGED_LABELS } from "./kube/apply.ts";
+import { probePodFields } from "./probe/endpoints.ts";
 import { issuerPodFields } from "./identity/issuer/pod-read.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
 import { ruleSpec } from "./policy/sidecar.ts";
@@ -107,13 +108,13 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
     : new Informer<V1Namespace>(kc, { resource: namespaceResource });
   // Pods: keep only what is read of them: the metadata, the service account (the issuer checks a
   // token's pod against it), each container's name, restart policy and ports (whether it exposes an MCP
-  // endpoint: the deny preview), and of the injected proxy also its image and args (whether it counts
-  // as the pod's transport).
+  // endpoint: the deny preview; where the probe connects), of the injected proxy also its image and args
+  // (whether it counts as the pod's transport), and the pod IP (the probe's address).
   const pods = over<V1Pod>(watched, {
     resource: { apiVersion: "v1", plural: "pods" },
     transform: (pod) => {
       const lean = issuerPodFields(pod);
-      return { ...lean, spec: { ...lean.spec, ...ruleSpec(pod) } };
+      return probePodFields(pod, { ...lean, spec: { ...lean.spec, ...ruleSpec(pod) } });
     },
   });
   const secrets = over<V1Secret>(withOwn, {

@@ -30,6 +30,11 @@ export interface Metrics {
   admissionReviews: Counter<"webhook" | "resource" | "decision" | "mode" | "transport">;
   admissionDuration: Histogram<"webhook" | "resource">;
   sidecarInjections: Counter<"outcome">;
+  transportProbes: Counter<"result" | "group">;
+  transportLastSuccess: Gauge<"namespace" | "mcpserver">;
+  transportVerified: Gauge<"namespace" | "mcpserver">;
+  transportFalseClaims: Gauge<"namespace" | "mcpserver">;
+  transportProbeRound: Gauge;
 }
 
 /** Creates the metrics in a fresh registry (tests make their own). */
@@ -152,6 +157,35 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: "latticeguard_sidecar_injections_total",
       help: "Pods the mutating webhook reviewed, by outcome: injected, or why not (already_injected, not_selected, opted_out, injection_off, host_network, policy_conflict, port_not_found, port_conflict, volume_conflict, error).",
       labelNames: ["outcome"],
+      registers,
+    }),
+    transportProbes: new Counter({
+      name: "latticeguard_transport_probes_total",
+      help: "Endpoints probed by the leader's handshake probe, by result (Verified, ClassicalGroupAccepted, UntrustedCertificate, ClassicalCertificate, HandshakeFailed, Unreachable) and negotiated group (none without a handshake).",
+      labelNames: ["result", "group"],
+      registers,
+    }),
+    transportLastSuccess: new Gauge({
+      name: "latticeguard_transport_probe_last_success_timestamp_seconds",
+      help: "When every endpoint of each MCP server last passed the handshake probe (Unix time).",
+      labelNames: ["namespace", "mcpserver"],
+      registers,
+    }),
+    transportVerified: new Gauge({
+      name: "latticeguard_transport_verified",
+      help: "1 when every endpoint of each MCP server passed the last handshake probe, else 0.",
+      labelNames: ["namespace", "mcpserver"],
+      registers,
+    }),
+    transportFalseClaims: new Gauge({
+      name: "latticeguard_transport_false_claims",
+      help: "Pods of each MCP server claiming post-quantum transport by annotation whose endpoint failed the last handshake probe.",
+      labelNames: ["namespace", "mcpserver"],
+      registers,
+    }),
+    transportProbeRound: new Gauge({
+      name: "latticeguard_transport_probe_round_duration_seconds",
+      help: "How long the last full handshake probe round took, from the first handshake to the last status write.",
       registers,
     }),
   };

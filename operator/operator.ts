@@ -1,6 +1,6 @@
 /**
  * `latticeguard operator`: the informers, the controllers (MCPServer, CryptoPolicy, trust anchor and trust
- * bundle), leader election, the admission webhook and the HTTP endpoints, started in order and stopped in
+ * bundle), the handshake probe, leader election, the admission webhook and the HTTP endpoints, started in order and stopped in
  * reverse on SIGTERM. Informers, the webhook, the HTTP endpoints and the issuing authority (read from the
  * anchor Secret's cache) run on every replica; controllers reconcile only on the leader.
  *
@@ -12,6 +12,8 @@ import type { KubeConfig, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import type { OperatorConfig } from "./cli/flags.ts";
 import { cryptoPolicyReconciler } from "./cryptopolicy/reconcile.ts";
 import { operatorCbomRoute } from "./cbom/serve.ts";
+import type { ObservedTransport } from "./cbom/inventory.ts";
+import { TransportProbe } from "./probe/probe.ts";
 import { apiEventRecorder } from "./events.ts";
 import { secretAuthority, type SecretAuthority } from "./identity/anchor/authority.ts";
 import { startIssuer, type RunningIssuer } from "./identity/issuer/issuer.ts";
@@ -85,6 +87,7 @@ async function startIdentityIssuer(
   registry: Registry,
   cachesReady: () => boolean,
   writer: Writer,
+  observedTransport: () => ObservedTransport[] | undefined,
 ): Promise<RunningIssuer | undefined> {
   const {
     issuerAddress,
@@ -125,7 +128,7 @@ async function startIdentityIssuer(
     limits: issuerLimits,
     ...(config.watchNamespaces && { watchNamespaces: config.watchNamespaces }),
     // GET /v1/cbom shares the listener (operator/cbom/serve.ts says why).
-    routes: [operatorCbomRoute({ kc, config, registry, log: logger })],
+    routes: [operatorCbomRoute({ kc, config, registry, log: logger, observedTransport })],
     onIssued: ({ namespace, mcpserver, algorithm, notAfter }) =>
       recordIdentity(`${namespace}/${mcpserver}`, {
         algorithm,
@@ -263,6 +266,23 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   });
   const authority = secretAuthority(secrets, config.namespace, config.identity.anchorSecret);
   const controllers = [mcpServers, cryptoPolicies, ...trust];
+  // The handshake probe: leader-only, on its own schedule, outside every work queue.
+  const probe = new TransportProbe(
+    {
+      servers,
+      policies,
+      namespaces,
+      pods,
+      bundle: () => authority.bundle(),
+      proxyImage: config.proxy.image,
+      writer,
+      events,
+      metrics,
+      log: logger.child({ component: "probe" }),
+      leader: elector,
+    },
+    config.probe,
+  );
 
   const synced = () => informers.all.every((i) => i.synced);
   let webhook: RunningWebhook | undefined;
@@ -306,6 +326,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     metrics.registry,
     synced,
     writer,
+    () => probe.observed(),
   );
   const http = await serveOperatorHttp(config.metricsAddress, {
     metrics,
@@ -315,6 +336,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     },
   });
   for (const c of controllers) c.start();
+  probe.start();
   elector?.start();
   log.info(
     {
@@ -335,7 +357,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     metrics,
     authority,
     async stop() {
-      await Promise.all(controllers.map((c) => c.stop()));
+      await Promise.all([...controllers.map((c) => c.stop()), probe.stop()]);
       await elector?.stop();
       await webhook?.stop();
       await issuer?.stop();

@@ -6,6 +6,7 @@ import { KEM_ALGORITHMS, SIGNATURE_ALGORITHMS } from "./algorithms.ts";
 import type { CustomResource } from "./crd.ts";
 import { ENFORCEMENT_MODES } from "./cryptopolicy.schema.ts";
 import {
+  boolean,
   conditions,
   integer,
   labelSelector,
@@ -171,6 +172,74 @@ const effectivePolicy = object(
   },
 );
 
+/** What a handshake probe concludes about one endpoint, or about a server (`NoEndpoints`). */
+export const TRANSPORT_RESULTS = [
+  "Verified",
+  "ClassicalGroupAccepted",
+  "UntrustedCertificate",
+  "ClassicalCertificate",
+  "HandshakeFailed",
+  "Unreachable",
+  "NoEndpoints",
+] as const;
+export type TransportResult = (typeof TRANSPORT_RESULTS)[number];
+
+const count = (description: string) => integer(description, 0, 2 ** 31 - 1);
+const seenFields = {
+  group: string("The key-exchange group negotiated (IANA name).", { maxLength: 64 }),
+  tlsVersion: string("The TLS version negotiated, such as `1.3`.", { maxLength: 16 }),
+  cipherSuite: string("The cipher suite negotiated, such as `TLS_AES_256_GCM_SHA384`.", {
+    maxLength: 64,
+  }),
+  certificateAlgorithm: string(
+    "The key algorithm of the certificate presented: `ML-DSA-65`, `ec`, `rsa`, … or `none`.",
+    { maxLength: 32 },
+  ),
+  spiffeId: string("The SPIFFE ID of the certificate presented.", { maxLength: 2048 }),
+};
+
+const transportStatus = object(
+  "What the leader's handshake probe saw on the wire at the server's endpoints (written by the probe " +
+    "under its own field manager, `latticeguard-probe`).",
+  {
+    lastProbeTime: timestamp(
+      "When the probe last recorded these results; rewritten when they change and at least every " +
+        "six probe intervals.",
+    ),
+    result: oneOf(
+      "The server's verdict: `Verified` when every endpoint is, else the gravest endpoint outcome.",
+      TRANSPORT_RESULTS,
+    ),
+    message: string("What the verdict rests on, naming the endpoints that failed.", {
+      maxLength: 1024,
+    }),
+    ...seenFields,
+    probed: count("Endpoints probed (pod IPs on the MCP port)."),
+    verified: count("Of those, endpoints that passed every check."),
+    downgradable: count("Of those, endpoints that accepted a classical-only handshake."),
+    falseClaims: count(
+      "Pods claiming post-quantum transport by annotation whose endpoint failed the probe.",
+    ),
+    endpoints: {
+      type: "array",
+      description: "Up to 16 endpoints, those that failed first.",
+      maxItems: 16,
+      "x-kubernetes-list-type": "atomic",
+      items: object("One probed endpoint.", {
+        address: string("`host:port` probed.", { maxLength: 64 }),
+        pod: string("The pod behind it.", { maxLength: 253 }),
+        result: oneOf("What the probe concluded.", TRANSPORT_RESULTS),
+        ...seenFields,
+        classicalGroup: string(
+          "The classical group a classical-only handshake agreed on, when one was accepted.",
+          { maxLength: 64 },
+        ),
+        claimed: boolean("The pod claims post-quantum transport by annotation."),
+      }),
+    },
+  },
+);
+
 const status = object("What LatticeGuard observed and did for this server.", {
   observedGeneration: integer(
     "The `metadata.generation` last acted on.",
@@ -179,7 +248,8 @@ const status = object("What LatticeGuard observed and did for this server.", {
   ),
   conditions: conditions(
     "`Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`; " +
-      "`IdentityReady` says whether a pod holds an unexpired workload identity.",
+      "`IdentityReady` says whether a pod holds an unexpired workload identity; `TransportVerified`, " +
+      "what the handshake probe saw (see `transport`).",
   ),
   kem: kemStatus,
   effectivePolicy,
@@ -194,6 +264,7 @@ const status = object("What LatticeGuard observed and did for this server.", {
       lastIssuedNotAfter: timestamp("When the last identity issued expires."),
     },
   ),
+  transport: transportStatus,
   pods: object("The pods this server selects.", {
     selected: integer("Pods the selector matches.", 0, 2 ** 31 - 1),
     compliant: integer(
@@ -235,6 +306,7 @@ export const mcpServer: CustomResource = {
     { name: "Pods", type: "integer", jsonPath: ".status.pods.selected", priority: 1 },
     { name: "Proxied", type: "integer", jsonPath: ".status.pods.proxied", priority: 1 },
     { name: "Claimed", type: "integer", jsonPath: ".status.pods.claimed", priority: 1 },
+    { name: "Transport", type: "string", jsonPath: ".status.transport.result", priority: 1 },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 };

@@ -397,7 +397,7 @@ export interface MCPServerStatus {
    */
   observedGeneration?: number;
   /**
-   * `Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`; `IdentityReady` says whether a pod holds an unexpired workload identity.
+   * `Ready` summarises `KeysReady` (keys exist and rotate on schedule) and `PolicyCompliant`; `IdentityReady` says whether a pod holds an unexpired workload identity; `TransportVerified`, what the handshake probe saw (see `transport`).
    *
    * @maxItems 16
    */
@@ -486,6 +486,122 @@ export interface MCPServerStatus {
      * When the last identity issued expires.
      */
     lastIssuedNotAfter?: string;
+  };
+  /**
+   * What the leader's handshake probe saw on the wire at the server's endpoints (written by the probe under its own field manager, `latticeguard-probe`).
+   */
+  transport?: {
+    /**
+     * When the probe last recorded these results; rewritten when they change and at least every six probe intervals.
+     */
+    lastProbeTime?: string;
+    /**
+     * The server's verdict: `Verified` when every endpoint is, else the gravest endpoint outcome.
+     */
+    result?:
+      | "Verified"
+      | "ClassicalGroupAccepted"
+      | "UntrustedCertificate"
+      | "ClassicalCertificate"
+      | "HandshakeFailed"
+      | "Unreachable"
+      | "NoEndpoints";
+    /**
+     * What the verdict rests on, naming the endpoints that failed.
+     */
+    message?: string;
+    /**
+     * The key-exchange group negotiated (IANA name).
+     */
+    group?: string;
+    /**
+     * The TLS version negotiated, such as `1.3`.
+     */
+    tlsVersion?: string;
+    /**
+     * The cipher suite negotiated, such as `TLS_AES_256_GCM_SHA384`.
+     */
+    cipherSuite?: string;
+    /**
+     * The key algorithm of the certificate presented: `ML-DSA-65`, `ec`, `rsa`, … or `none`.
+     */
+    certificateAlgorithm?: string;
+    /**
+     * The SPIFFE ID of the certificate presented.
+     */
+    spiffeId?: string;
+    /**
+     * Endpoints probed (pod IPs on the MCP port).
+     */
+    probed?: number;
+    /**
+     * Of those, endpoints that passed every check.
+     */
+    verified?: number;
+    /**
+     * Of those, endpoints that accepted a classical-only handshake.
+     */
+    downgradable?: number;
+    /**
+     * Pods claiming post-quantum transport by annotation whose endpoint failed the probe.
+     */
+    falseClaims?: number;
+    /**
+     * Up to 16 endpoints, those that failed first.
+     *
+     * @maxItems 16
+     *
+     * Items: One probed endpoint.
+     */
+    endpoints?: {
+      /**
+       * `host:port` probed.
+       */
+      address?: string;
+      /**
+       * The pod behind it.
+       */
+      pod?: string;
+      /**
+       * What the probe concluded.
+       */
+      result?:
+        | "Verified"
+        | "ClassicalGroupAccepted"
+        | "UntrustedCertificate"
+        | "ClassicalCertificate"
+        | "HandshakeFailed"
+        | "Unreachable"
+        | "NoEndpoints";
+      /**
+       * The key-exchange group negotiated (IANA name).
+       */
+      group?: string;
+      /**
+       * The TLS version negotiated, such as `1.3`.
+       */
+      tlsVersion?: string;
+      /**
+       * The cipher suite negotiated, such as `TLS_AES_256_GCM_SHA384`.
+       */
+      cipherSuite?: string;
+      /**
+       * The key algorithm of the certificate presented: `ML-DSA-65`, `ec`, `rsa`, … or `none`.
+       */
+      certificateAlgorithm?: string;
+      /**
+       * The SPIFFE ID of the certificate presented.
+       */
+      spiffeId?: string;
+      /**
+       * The classical group a classical-only handshake agreed on, when one was accepted.
+       */
+      classicalGroup?: string;
+      /**
+       * The pod claims post-quantum transport by annotation.
+       */
+      claimed?: boolean;
+    }[];
   };
   /**
    * The pods this server selects.

@@ -41,6 +41,7 @@ import { BUNDLE_ENTRY } from "../identity/anchor/bundle.ts";
 import { MCPSERVER_LABEL } from "../mcpserver/published-digest.ts";
 import { PUBLIC_KEYS_ENTRY } from "../mcpserver/keyring.ts";
 import { listJson, resourcePath, type ResourceType } from "../runtime/resource.ts";
+import { observedFromStatus } from "../probe/observed.ts";
 import type { PodRecord } from "./findings.ts";
 import type { ObservedTransport, ServedTransport } from "./inventory.ts";
 import type { ClusterSnapshot, WebhookPems } from "./inventory-of.ts";
@@ -66,8 +67,11 @@ export interface ReadScope {
   webhook?: () => WebhookPems | undefined;
   /** LatticeGuard's own TLS endpoints. */
   served: ServedTransport[];
-  /** What handshake probes saw (none until probes exist). */
-  observedTransport?: () => ObservedTransport[];
+  /**
+   * What the handshake probe saw; undefined (or returning undefined): what MCPServers record in
+   * `status.transport`.
+   */
+  observedTransport?: () => ObservedTransport[] | undefined;
 }
 
 const SERVERS: ResourceType = { apiVersion: API_VERSION, plural: "mcpservers" };
@@ -254,7 +258,7 @@ export async function readCluster(kc: KubeConfig, scope: ReadScope): Promise<Clu
     ...(trustBundle && { trustBundle }),
     ...(webhook && { webhook }),
     served: scope.served,
-    observedTransport: scope.observedTransport?.() ?? [],
+    observedTransport: scope.observedTransport?.() ?? observedFromStatus(servers),
     gaps,
   };
 }

@@ -31,6 +31,7 @@ import { buildCbom } from "./build.ts";
 import { serializeCbom } from "./crypto-model.ts";
 import { CBOM_MAX_AGE_MS, SharedBuild, cbomHandler, cbomRoute } from "./endpoint.ts";
 import { inventoryOf, type WebhookPems } from "./inventory-of.ts";
+import type { ObservedTransport } from "./inventory.ts";
 import { createCbomMetrics } from "./metrics.ts";
 import { readCluster, type ReadScope } from "./read.ts";
 import { latticeguardTransport } from "./served.ts";
@@ -71,12 +72,17 @@ export function operatorCbomRoute(options: {
   log: Logger;
   /** This replica's name, for the CBOM's `source`; default `$POD_NAME`, else the host name. */
   replica?: string;
+  /** What the handshake probe saw (on the leader, after its first round; else `status.transport`). */
+  observedTransport?: () => ObservedTransport[] | undefined;
 }): IssuerRoute {
   const { kc, config } = options;
   const authn = kc.makeApiClient(AuthenticationV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
   const replica = options.replica ?? process.env.POD_NAME ?? process.env.HOSTNAME ?? "unknown";
-  const scope = scopeOf(config, `latticeguard operator ${replica}`);
+  const scope: ReadScope = {
+    ...scopeOf(config, `latticeguard operator ${replica}`),
+    ...(options.observedTransport && { observedTransport: options.observedTransport }),
+  };
   const webhook = config.webhook;
   const shared = new SharedBuild(async () => {
     const extra =

@@ -31,6 +31,7 @@ describe("parseOperatorFlags", () => {
         image: undefined,
         issuerUrl: "https://latticeguard-issuer.latticeguard-system.svc:8443",
       },
+      probe: { intervalMs: 300_000, concurrency: 8, timeoutMs: 5_000 },
       identity: {
         trustDomain: "cluster.local",
         maxTtlMs: 24 * 3_600_000,
@@ -108,6 +109,16 @@ describe("parseOperatorFlags", () => {
     ).toEqual({ image: undefined, issuerUrl: "https://lg-issuer.platform.svc:8443" });
   });
 
+  it("schedules the handshake probe, or turns it off", () => {
+    expect(
+      parseOperatorFlags(
+        ["--probe-interval=30s", "--probe-concurrency=32", "--probe-timeout=500ms"],
+        {},
+      ).probe,
+    ).toEqual({ intervalMs: 30_000, concurrency: 32, timeoutMs: 500 });
+    expect(parseOperatorFlags(["--probe-interval=off"], {}).probe).toBeUndefined();
+  });
+
   it("takes the namespace from POD_NAMESPACE when the flag is absent", () => {
     expect(parseOperatorFlags([], { POD_NAMESPACE: "lg" }).namespace).toBe("lg");
     expect(parseOperatorFlags(["--namespace=x"], { POD_NAMESPACE: "lg" }).namespace).toBe("x");
@@ -164,6 +175,13 @@ describe("parseOperatorFlags", () => {
   });
 
   it.each([
+    [["--probe-interval=500ms"], '--probe-interval: must be from 1s to 24h, got "500ms"'],
+    [["--probe-concurrency=0"], "--probe-concurrency: must be a whole number from 1 to 256"],
+    [["--probe-timeout=10ms"], "--probe-timeout: must be from 100ms to 1m"],
+    [
+      ["--probe-interval=2s", "--probe-timeout=2s"],
+      '--probe-timeout: must be less than --probe-interval, got "2s"',
+    ],
     [["--workers=0"], "--workers: must be a whole number from 1 to 64"],
     [["--workers=2.5"], "--workers: must be a whole number"],
     [["--kem-backend=openssl"], '--kem-backend: must be one of native, noble, auto, got "openssl"'],

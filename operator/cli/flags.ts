@@ -13,6 +13,7 @@ import {
   type KemBackendChoice,
 } from "../crypto/index.ts";
 import { formatDuration, parseDuration } from "../policy/duration.ts";
+import type { ProbeSchedule } from "../probe/probe.ts";
 import { readStringFlags } from "./flag-reader.ts";
 import { namespaceFlag, objectNameFlag, watchNamespacesFlag } from "./kube-names.ts";
 
@@ -41,6 +42,8 @@ export interface OperatorConfig {
   webhook: WebhookConfig | undefined;
   identity: IdentityConfig;
   proxy: ProxyConfig;
+  /** The leader's handshake probe; undefined with `--probe-interval=off`. */
+  probe: ProbeSchedule | undefined;
 }
 
 /**
@@ -209,6 +212,15 @@ export const OPERATOR_FLAGS = {
     default: "20",
     help: "Identity requests a client may make at once before --issuer-rate applies.",
   },
+  "probe-interval": {
+    default: "5m",
+    help: "How often the leader probes every MCP endpoint's TLS handshake (jittered by up to a tenth), 1s to 24h; off disables the probe.",
+  },
+  "probe-concurrency": { default: "8", help: "Handshakes the probe makes at once, 1 to 256." },
+  "probe-timeout": {
+    default: "5s",
+    help: "How long one probe handshake may take, 100ms to 60s and less than --probe-interval.",
+  },
   "issuer-max-inflight": {
     default: "64",
     help: "Identity requests decided at once across all clients; more are answered 503 at once.",
@@ -302,6 +314,7 @@ export function parseOperatorFlags(
     kubeApiTimeoutMs: check("kube-api-timeout", duration),
     webhook: undefined,
     proxy: { image: undefined, issuerUrl: "" },
+    probe: probeSchedule(check),
     identity: {
       trustDomain: check("trust-domain", (raw) => {
         assertTrustDomain(raw);
@@ -393,6 +406,36 @@ export function parseOperatorFlags(
   }
   finish();
   return config;
+}
+
+/** `--probe-*`: undefined when `--probe-interval=off`. */
+function probeSchedule(
+  check: <T>(flag: keyof typeof OPERATOR_FLAGS, parse: (raw: string) => T) => T,
+): ProbeSchedule | undefined {
+  const within = (min: number, max: number) => (raw: string) => {
+    const ms = parseDuration(raw, "value");
+    if (ms < min || ms > max)
+      throw new Error(
+        `must be from ${formatDuration(min)} to ${formatDuration(max)}, got "${raw}"`,
+      );
+    return ms;
+  };
+  const intervalMs = check("probe-interval", (raw) =>
+    raw === "off" ? undefined : within(1000, 86_400_000)(raw),
+  );
+  const concurrency = check("probe-concurrency", (raw) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < 1 || n > 256)
+      throw new Error(`must be a whole number from 1 to 256, got "${raw}"`);
+    return n;
+  });
+  const timeoutMs = check("probe-timeout", (raw) => {
+    const ms = within(100, 60_000)(raw);
+    if (intervalMs !== undefined && ms >= intervalMs)
+      throw new Error(`must be less than --probe-interval, got "${raw}"`);
+    return ms;
+  });
+  return intervalMs === undefined ? undefined : { intervalMs, concurrency, timeoutMs };
 }
 
 /** An issuance API base URL: `https://host[:port]`, nothing else. */

@@ -30,6 +30,12 @@ export const FIELD_MANAGER = "latticeguard";
  */
 export const ISSUER_FIELD_MANAGER = "latticeguard-issuer";
 
+/**
+ * The field manager of the handshake probe's status writes (`status.transport`, leader only): the
+ * MCPServer reconciler's applies leave the field out, so it stays the probe's.
+ */
+export const PROBE_FIELD_MANAGER = "latticeguard-probe";
+
 /** Labels on every object LatticeGuard creates, for selection by informers and humans. */
 export const MANAGED_LABELS = {
   "app.kubernetes.io/managed-by": "latticeguard",

@@ -21,7 +21,11 @@ import { podTransport } from "../policy/transport.ts";
 
 /** A reason the server breaks its policy, for `PolicyCompliant=False`. */
 export interface Violation {
-  reason: "PolicyConflict" | "KEMAlgorithmNotAllowed" | "IdentityAlgorithmNotAllowed";
+  reason:
+    | "PolicyConflict"
+    | "KEMAlgorithmNotAllowed"
+    | "IdentityAlgorithmNotAllowed"
+    | "FalseTransportClaim";
   message: string;
 }
 

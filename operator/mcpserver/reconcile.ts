@@ -42,6 +42,7 @@ import {
   type PodCounts,
 } from "./decide.ts";
 import type { KeyMaterial } from "./key-material.ts";
+import { transportCondition, transportViolations } from "../probe/condition.ts";
 import {
   KEYRING_ENTRY,
   PUBLIC_KEYS_ENTRY,
@@ -346,21 +347,28 @@ async function writeStatus(
   const lastLockdown = g.lockdownRequested ?? g.server.status?.kem?.lastLockdown;
   const status: MCPServerStatus = {
     observedGeneration: g.server.metadata.generation ?? 0,
-    conditions: identityCondition(
-      serverConditions(
-        g.server.status?.conditions,
-        {
-          generation: g.server.metadata.generation ?? 0,
-          hasActiveKey: active !== undefined,
-          activeAlgorithm: active?.algorithm,
-          wantedAlgorithm: choice.kem,
-          rekeyPending: plan.rekeyPending,
-          violations: choice.violations,
-        },
-        new Date(now),
+    conditions: transportCondition(
+      identityCondition(
+        serverConditions(
+          g.server.status?.conditions,
+          {
+            generation: g.server.metadata.generation ?? 0,
+            hasActiveKey: active !== undefined,
+            activeAlgorithm: active?.algorithm,
+            wantedAlgorithm: choice.kem,
+            rekeyPending: plan.rekeyPending,
+            violations: [
+              ...choice.violations,
+              ...transportViolations(g.server.status?.transport, policy.enforcement),
+            ],
+          },
+          new Date(now),
+        ),
+        g.server,
+        now,
       ),
       g.server,
-      now,
+      new Date(now),
     ),
     kem: { ...kem, ...(lastLockdown && { lastLockdown }) },
     effectivePolicy: {
@@ -373,8 +381,9 @@ async function writeStatus(
     },
     pods: g.pods,
   };
-  // `status.identity` belongs to the issuance API's field manager: compare everything else.
-  const { identity: _issued, ...current } = g.server.status ?? {};
+  // `status.identity` belongs to the issuance API's field manager and `status.transport` to the probe's:
+  // compare everything else (and never apply them, so their managers keep them).
+  const { identity: _issued, transport: _probed, ...current } = g.server.status ?? {};
   if (isDeepStrictEqual(status, current)) return;
   await deps.writer.applyStatus(
     {

@@ -1,0 +1,79 @@
+/**
+ * Where an MCPServer answers: each selected pod's `status.podIP` on the MCP port (`spec.port`, a number
+ * or the name of a container port; with LatticeGuard's proxy injected that is the proxy's port, since the
+ * proxy listens on the MCP port and forwards to loopback). Pods without an IP yet, terminating pods and
+ * pods whose named port is missing are skipped: they have no endpoint to probe.
+ *
+ * The operator's pod informer keeps only the fields read here and elsewhere ({@link probePodFields}).
+ *
+ * @example
+ * serverEndpoints(server, pods.inNamespace("mcp"), policy, proxyImage);
+ * // [{ pod: "weather-0", host: "10.0.0.7", port: 8443, claimed: false }]
+ */
+import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import type { MCPServer } from "../api/types.generated.ts";
+import type { EffectivePolicy } from "../policy/merge.ts";
+import { selects } from "../policy/selector.ts";
+import { podTransport } from "../policy/transport.ts";
+
+/**
+ * One endpoint to probe.
+ *
+ * @example
+ * const e: Endpoint = { pod: "weather-0", host: "10.0.0.7", port: 8443, claimed: true };
+ */
+export interface Endpoint {
+  pod: string;
+  host: string;
+  port: number;
+  /** The pod claims post-quantum transport by annotation (no LatticeGuard proxy): the probe checks it. */
+  claimed: boolean;
+}
+
+const named = (containers: readonly V1Container[] | undefined, restartable: boolean) =>
+  (containers ?? [])
+    .filter((c) => !restartable || c.restartPolicy === "Always")
+    .flatMap((c) => c.ports ?? []);
+
+/** `spec.port` as a number for `pod`, or undefined when the pod has no port of that name. */
+function portOf(pod: V1Pod, port: number | string): number | undefined {
+  if (typeof port === "number") return port;
+  const ports = [...named(pod.spec?.containers, false), ...named(pod.spec?.initContainers, true)];
+  return ports.find((p) => p.name === port)?.containerPort;
+}
+
+/**
+ * The endpoints of `server` among `pods` (its namespace's), in pod-name order.
+ *
+ * @example
+ * serverEndpoints(server, pods, policy, "ghcr.io/latticeguard/latticeguard:0.1.0").length; // 3
+ */
+export function serverEndpoints(
+  server: Pick<MCPServer, "spec">,
+  pods: readonly V1Pod[],
+  policy: Pick<EffectivePolicy, "keyExchange">,
+  proxyImage: string | undefined,
+): Endpoint[] {
+  const found: Endpoint[] = [];
+  for (const pod of pods) {
+    if (!selects(server.spec.selector, pod.metadata?.labels)) continue;
+    const host = pod.status?.podIP;
+    const port = portOf(pod, server.spec.port);
+    if (!host || port === undefined || pod.metadata?.deletionTimestamp) continue;
+    const claimed = podTransport(pod, policy, proxyImage) === "claim";
+    found.push({ pod: pod.metadata?.name ?? "", host, port, claimed });
+  }
+  return found.sort((a, b) => a.pod.localeCompare(b.pod));
+}
+
+/**
+ * What the probe reads of a pod beyond what the pod rule keeps (`ruleSpec` in operator/policy/sidecar.ts:
+ * container names and ports): `status.podIP`, for the operator's pod informer to keep beside the rest.
+ *
+ * @example
+ * const kept = probePodFields(pod, { ...lean, spec: { ...lean.spec, ...ruleSpec(pod) } });
+ */
+export function probePodFields(pod: V1Pod, lean: V1Pod): V1Pod {
+  const podIP = pod.status?.podIP;
+  return { ...lean, ...(podIP && { status: { podIP } }) };
+}
