@@ -24,6 +24,7 @@ import {
   TRANSPORT_ANNOTATION,
 } from "../operator/api/annotations.ts";
 import { code, markdownTable } from "./markdown.ts";
+import { SHADOW_COLUMNS, SHADOW_SECTIONS } from "./shadow-docs-prose.ts";
 
 /**
  * Hand-written text around one kind's generated tables: an introduction, what each printer column means
@@ -81,6 +82,7 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
     Namespaces: "How many namespaces the policy selects.",
     Servers: "How many MCPServers those namespaces hold.",
     Compliant: "How many of those MCPServers comply with their effective policy.",
+    ...SHADOW_COLUMNS,
     Age: AGE,
   },
   conditions:
@@ -127,6 +129,7 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
       "nothing the effective policy forbids; a pod complies when it has post-quantum transport: " +
       "LatticeGuard's proxy sidecar, or a `latticeguard.dev/transport` annotation naming an allowed " +
       "group (a claim).",
+    ...SHADOW_SECTIONS,
   ],
   sample: "cryptopolicy.yaml",
 };

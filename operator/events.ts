@@ -26,6 +26,7 @@ export type EventReason =
   | "Lockdown"
   | "PolicyViolation"
   | "PolicyConflict"
+  | "ShadowMCPServer"
   | "TrustAnchorCreated"
   | "TrustAnchorRotated"
   | "TrustAnchorRetired"

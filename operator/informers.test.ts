@@ -26,7 +26,8 @@ describe("operatorInformers", () => {
     expect(watched(informers.servers)).toBe("/apis/latticeguard.dev/v1alpha1/mcpservers");
     expect(watched(informers.secrets)).toBe("/api/v1/secrets");
     expect(watched(informers.namespaces)).toBe("/api/v1/namespaces");
-    expect(informers.all).toHaveLength(6);
+    expect(watched(informers.services)).toBe("/api/v1/services");
+    expect(informers.all).toHaveLength(7);
   });
 
   it("watches only the listed namespaces, and its own for what lives there", () => {
@@ -36,6 +37,7 @@ describe("operatorInformers", () => {
     });
     expect(watched(informers.servers)).toEqual(["mcp-a", "mcp-b"]);
     expect(watched(informers.pods)).toEqual(["mcp-a", "mcp-b"]);
+    expect(watched(informers.services)).toEqual(["mcp-a", "mcp-b"]);
     expect(watched(informers.secrets)).toEqual(["mcp-a", "mcp-b", "lg"]);
     expect(watched(informers.configMaps)).toEqual(["mcp-a", "mcp-b", "lg"]);
     expect(watched(informers.namespaces)).toEqual(["mcp-a", "mcp-b", "lg"]);

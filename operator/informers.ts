@@ -1,8 +1,9 @@
 /**
- * The operator's six informers, over the whole cluster or, in a namespace-scoped install
+ * The operator's seven informers, over the whole cluster or, in a namespace-scoped install
  * (`--watch-namespaces`), over the watched namespaces only:
  *
- * - MCPServers and pods: every namespace, or each watched namespace;
+ * - MCPServers, pods and Services: every namespace, or each watched namespace (Services only for
+ *   shadow MCP server discovery, operator/shadow/);
  * - Secrets and ConfigMaps (those labelled managed-by LatticeGuard): every namespace, or each watched
  *   namespace and the operator's own, which holds the trust anchor, the source trust bundle and the
  *   webhook Secret;
@@ -26,6 +27,7 @@ import type {
   V1Namespace,
   V1Pod,
   V1Secret,
+  V1Service,
 } from "@kubernetes/client-node";
 import { API_VERSION } from "./api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
@@ -33,6 +35,7 @@ import { MANAGED_LABELS } from "./kube/apply.ts";
 import { issuerPodFields } from "./identity/issuer/pod-read.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
 import { proxyOnlySpec } from "./policy/sidecar.ts";
+import { shadowServiceFields, withShadowPodFields } from "./shadow/cached-fields.ts";
 import { Informer, stripManagedFields, type InformerOptions } from "./runtime/informer.ts";
 import { InformerSet, type WatchedCache } from "./runtime/informer-set.ts";
 
@@ -47,9 +50,10 @@ export interface OperatorInformers {
   policies: WatchedCache<CryptoPolicy>;
   namespaces: WatchedCache<V1Namespace>;
   pods: WatchedCache<V1Pod>;
+  services: WatchedCache<V1Service>;
   secrets: WatchedCache<V1Secret>;
   configMaps: WatchedCache<V1ConfigMap>;
-  /** All six, to start, await and stop together. */
+  /** All seven, to start, await and stop together. */
   all: readonly WatchedCache<KubernetesObject>[];
 }
 
@@ -65,7 +69,7 @@ export interface InformerScope {
 }
 
 /**
- * The six informers for `scope` (see the module notes).
+ * The seven informers for `scope` (see the module notes).
  *
  * @example
  * const informers = operatorInformers(kc, { namespace: config.namespace, watchNamespaces: config.watchNamespaces });
@@ -107,14 +111,19 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
     : new Informer<V1Namespace>(kc, { resource: namespaceResource });
   // Pods: keep only what is read of them: the metadata, the service account (the issuer checks a
   // token's pod against it) and, of the injected proxy alone, its name, image, restart policy and args
-  // (whether it counts as the pod's transport).
+  // (whether it counts as the pod's transport); and, for shadow discovery, container ports (name and
+  // number), the pod's IP and phase.
   const pods = over<V1Pod>(watched, {
     resource: { apiVersion: "v1", plural: "pods" },
     transform: (pod) => {
       const lean = issuerPodFields(pod);
       const proxy = proxyOnlySpec(pod);
-      return proxy ? { ...lean, spec: { ...lean.spec, ...proxy } } : lean;
+      return withShadowPodFields(proxy ? { ...lean, spec: { ...lean.spec, ...proxy } } : lean, pod);
     },
+  });
+  const services = over<V1Service>(watched, {
+    resource: { apiVersion: "v1", plural: "services" },
+    transform: shadowServiceFields,
   });
   const secrets = over<V1Secret>(withOwn, {
     resource: { apiVersion: "v1", plural: "secrets" },
@@ -131,8 +140,9 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
     policies,
     namespaces,
     pods,
+    services,
     secrets,
     configMaps,
-    all: [servers, policies, namespaces, pods, secrets, configMaps],
+    all: [servers, policies, namespaces, pods, services, secrets, configMaps],
   };
 }

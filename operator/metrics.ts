@@ -28,6 +28,7 @@ export interface Metrics {
   admissionReviews: Counter<"webhook" | "resource" | "decision" | "mode" | "transport">;
   admissionDuration: Histogram<"webhook" | "resource">;
   sidecarInjections: Counter<"outcome">;
+  shadowServers: Gauge<"namespace" | "state">;
 }
 
 /** Creates the metrics in a fresh registry (tests make their own). */
@@ -138,6 +139,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: "latticeguard_sidecar_injections_total",
       help: "Pods the mutating webhook reviewed, by outcome: injected, or why not (already_injected, not_selected, opted_out, injection_off, host_network, policy_conflict, port_not_found, port_conflict, volume_conflict, error).",
       labelNames: ["outcome"],
+      registers,
+    }),
+    shadowServers: new Gauge({
+      name: "latticeguard_shadow_mcp_servers",
+      help: "Pods and Services that look like MCP but that no MCPServer covers, in namespaces a CryptoPolicy selects, by namespace and state (suspected, confirmed); only non-zero series are exported.",
+      labelNames: ["namespace", "state"],
       registers,
     }),
   };

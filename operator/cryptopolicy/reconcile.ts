@@ -145,7 +145,9 @@ export function cryptoPolicyReconciler(
       coverage,
     };
     deps.metrics.policyConflicts.set({ policy: key }, conflicts.length);
-    if (isDeepStrictEqual(status, policy.status)) return;
+    // `status.shadowServers` belongs to the shadow controller's field manager (operator/shadow/).
+    const { shadowServers: _shadow, ...own } = policy.status ?? {};
+    if (policy.status && isDeepStrictEqual(status, own)) return;
     await deps.writer.applyStatus(
       { kind: "CryptoPolicy", metadata: { name: key } },
       "cryptopolicies",
