@@ -160,4 +160,19 @@ describe("shadow MCP servers", () => {
     expect(await gauge("confirmed")).toBe(0);
     expect(await gauge("suspected")).toBe(1);
   });
+
+  it("keeps the CryptoPolicy's other status beside it: neither controller undoes the other's write", async () => {
+    const policyNow = await lg.readPolicy(policy);
+    expect(policyNow.status?.coverage).toMatchObject({ namespaces: 1, mcpServers: 1 });
+    const managers = (policyNow.metadata.managedFields ?? [])
+      .filter((f) => f.subresource === "status")
+      .map((f) => f.manager)
+      .sort();
+    expect(managers).toEqual(["latticeguard", "latticeguard-shadow"]);
+    // Settled: a later reconcile (any change queues both within a second) writes nothing.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await lg.readPolicy(policy)).metadata.resourceVersion).toBe(
+      policyNow.metadata.resourceVersion,
+    );
+  });
 });
