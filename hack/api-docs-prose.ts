@@ -24,6 +24,7 @@ import {
   TRANSPORT_ANNOTATION,
 } from "../operator/api/annotations.ts";
 import { code, markdownTable } from "./markdown.ts";
+import { SHADOW_COLUMNS, SHADOW_SECTIONS } from "./shadow-docs-prose.ts";
 
 /**
  * Hand-written text around one kind's generated tables: an introduction, what each printer column means
@@ -89,6 +90,7 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
     Namespaces: "How many namespaces the policy selects.",
     Servers: "How many MCPServers those namespaces hold.",
     Compliant: "How many of those MCPServers comply with their effective policy.",
+    ...SHADOW_COLUMNS,
     Age: AGE,
   },
   conditions:
@@ -160,6 +162,7 @@ export const CRYPTO_POLICY_PROSE: KindProse = {
       "and when a step takes effect one `EnforcementStepChanged` Event (a Warning for `Enforce`); " +
       "`status.enforcement.noticeGivenFor` and `current.from` record what was announced, so restarts " +
       "and failovers do not repeat them. The reconcile is requeued for the next notice or step.",
+    ...SHADOW_SECTIONS,
   ],
   sample: "cryptopolicy.yaml",
 };

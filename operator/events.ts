@@ -28,6 +28,7 @@ export type EventReason =
   | "PolicyConflict"
   | "EnforcementStepApproaching"
   | "EnforcementStepChanged"
+  | "ShadowMCPServer"
   | "TrustAnchorCreated"
   | "TrustAnchorRotated"
   | "TrustAnchorRetired"

@@ -1,8 +1,9 @@
 /**
- * The operator's six informers, over the whole cluster or, in a namespace-scoped install
+ * The operator's seven informers, over the whole cluster or, in a namespace-scoped install
  * (`--watch-namespaces`), over the watched namespaces only:
  *
- * - MCPServers and pods: every namespace, or each watched namespace;
+ * - MCPServers, pods and Services: every namespace, or each watched namespace (Services only for
+ *   shadow MCP server discovery, operator/shadow/);
  * - Secrets and ConfigMaps (those labelled managed-by LatticeGuard): every namespace, or each watched
  *   namespace and the operator's own, which holds the trust anchor, the source trust bundle and the
  *   webhook Secret;
@@ -26,14 +27,15 @@ import type {
   V1Namespace,
   V1Pod,
   V1Secret,
+  V1Service,
 } from "@kubernetes/client-node";
 import { API_VERSION } from "./api/crd.ts";
 import type { CryptoPolicy, MCPServer } from "./api/types.generated.ts";
 import { MANAGED_LABELS } from "./kube/apply.ts";
-import { probePodFields } from "./probe/endpoints.ts";
 import { issuerPodFields } from "./identity/issuer/pod-read.ts";
 import { digestPublishedKeys } from "./mcpserver/published-digest.ts";
 import { ruleSpec } from "./policy/sidecar.ts";
+import { shadowServiceFields } from "./shadow/cached-fields.ts";
 import { Informer, stripManagedFields, type InformerOptions } from "./runtime/informer.ts";
 import { InformerSet, type WatchedCache } from "./runtime/informer-set.ts";
 
@@ -48,9 +50,10 @@ export interface OperatorInformers {
   policies: WatchedCache<CryptoPolicy>;
   namespaces: WatchedCache<V1Namespace>;
   pods: WatchedCache<V1Pod>;
+  services: WatchedCache<V1Service>;
   secrets: WatchedCache<V1Secret>;
   configMaps: WatchedCache<V1ConfigMap>;
-  /** All six, to start, await and stop together. */
+  /** All seven, to start, await and stop together. */
   all: readonly WatchedCache<KubernetesObject>[];
 }
 
@@ -66,7 +69,27 @@ export interface InformerScope {
 }
 
 /**
- * The six informers for `scope` (see the module notes).
+ * What the pod informer keeps of a pod: only what is read of it. The metadata and service account (the
+ * issuer checks a token's pod against them); each container's name, restart policy and port names and
+ * numbers (whether the pod exposes an MCP endpoint: the deny preview, shadow discovery, where the probe
+ * connects), and of the injected proxy also its image and args (whether it counts as the pod's
+ * transport); the pod IP (the probe's and shadow discovery's address) and phase (whether it runs).
+ *
+ * @example
+ * new Informer<V1Pod>(kc, { resource: { apiVersion: "v1", plural: "pods" }, transform: cachedPodFields });
+ */
+export function cachedPodFields(pod: V1Pod): V1Pod {
+  const lean = issuerPodFields(pod);
+  const { podIP, phase } = pod.status ?? {};
+  return {
+    ...lean,
+    spec: { ...lean.spec!, ...ruleSpec(pod) },
+    ...((podIP || phase) && { status: { ...(podIP && { podIP }), ...(phase && { phase }) } }),
+  };
+}
+
+/**
+ * The seven informers for `scope` (see the module notes).
  *
  * @example
  * const informers = operatorInformers(kc, { namespace: config.namespace, watchNamespaces: config.watchNamespaces });
@@ -106,16 +129,13 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
           }),
       )
     : new Informer<V1Namespace>(kc, { resource: namespaceResource });
-  // Pods: keep only what is read of them: the metadata, the service account (the issuer checks a
-  // token's pod against it), each container's name, restart policy and ports (whether it exposes an MCP
-  // endpoint: the deny preview; where the probe connects), of the injected proxy also its image and args
-  // (whether it counts as the pod's transport), and the pod IP (the probe's address).
   const pods = over<V1Pod>(watched, {
     resource: { apiVersion: "v1", plural: "pods" },
-    transform: (pod) => {
-      const lean = issuerPodFields(pod);
-      return probePodFields(pod, { ...lean, spec: { ...lean.spec, ...ruleSpec(pod) } });
-    },
+    transform: cachedPodFields,
+  });
+  const services = over<V1Service>(watched, {
+    resource: { apiVersion: "v1", plural: "services" },
+    transform: shadowServiceFields,
   });
   const secrets = over<V1Secret>(withOwn, {
     resource: { apiVersion: "v1", plural: "secrets" },
@@ -132,8 +152,9 @@ export function operatorInformers(kc: KubeConfig, scope: InformerScope): Operato
     policies,
     namespaces,
     pods,
+    services,
     secrets,
     configMaps,
-    all: [servers, policies, namespaces, pods, secrets, configMaps],
+    all: [servers, policies, namespaces, pods, services, secrets, configMaps],
   };
 }

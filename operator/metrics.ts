@@ -35,6 +35,7 @@ export interface Metrics {
   transportVerified: Gauge<"namespace" | "mcpserver">;
   transportFalseClaims: Gauge<"namespace" | "mcpserver">;
   transportProbeRound: Gauge;
+  shadowServers: Gauge<"namespace" | "state">;
 }
 
 /** Creates the metrics in a fresh registry (tests make their own). */
@@ -186,6 +187,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     transportProbeRound: new Gauge({
       name: "latticeguard_transport_probe_round_duration_seconds",
       help: "How long the last full handshake probe round took, from the first handshake to the last status write.",
+      registers,
+    }),
+    shadowServers: new Gauge({
+      name: "latticeguard_shadow_mcp_servers",
+      help: "Pods and Services that look like MCP but that no MCPServer covers, in namespaces a CryptoPolicy selects, by namespace and state (suspected, confirmed); only non-zero series are exported.",
+      labelNames: ["namespace", "state"],
       registers,
     }),
   };

@@ -41,6 +41,7 @@ import { LeaderElector } from "./runtime/leader.ts";
 import type { QueueHooks } from "./runtime/queue.ts";
 import type { Registry } from "prom-client";
 import { serveOperatorHttp } from "./server.ts";
+import { shadowController } from "./shadow/controller.ts";
 import {
   CHILD_DELAY_MS,
   COVERAGE_DELAY_MS,
@@ -149,7 +150,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     log.warn("Found no way to share API server connections: each request opens its own");
   const metrics = createMetrics();
   const informers = operatorInformers(kc, config);
-  const { servers, policies, namespaces, pods, secrets, configMaps } = informers;
+  const { servers, policies, namespaces, pods, services, secrets, configMaps } = informers;
 
   const elector = config.leaderElect
     ? new LeaderElector(kc, {
@@ -265,7 +266,6 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     log: logger,
   });
   const authority = secretAuthority(secrets, config.namespace, config.identity.anchorSecret);
-  const controllers = [mcpServers, cryptoPolicies, ...trust];
   // The handshake probe: leader-only, on its own schedule, outside every work queue.
   const probe = new TransportProbe(
     {
@@ -283,6 +283,17 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     },
     config.probe,
   );
+  const shadow = shadowController({
+    informers: { policies, namespaces, servers, pods, services },
+    writer,
+    events,
+    metrics,
+    leader: elector,
+    hooks: queueHooks(metrics, "shadow"),
+    now,
+    log: logger,
+  });
+  const controllers = [mcpServers, cryptoPolicies, ...trust, shadow];
 
   const synced = () => informers.all.every((i) => i.synced);
   let webhook: RunningWebhook | undefined;

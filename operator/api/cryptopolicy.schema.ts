@@ -26,6 +26,7 @@ import {
   type CelRule,
   type Schema,
 } from "./schema-kit.ts";
+import { shadowDiscovery, shadowServersStatus } from "./shadow.schema.ts";
 import {
   CATEGORY_FLOORS,
   DEFAULT_SECURITY_CATEGORY,
@@ -213,6 +214,8 @@ const spec = object(
       5,
       { default: POLICY_DEFAULTS.minimumSecurityCategory },
     ),
+    // Shadow MCP servers (operator/shadow/): whether the leader probes them.
+    discovery: shadowDiscovery,
   },
   // Each list must name something of at least `minimumSecurityCategory`; the message names the
   // category in force and what would meet it, in the webhook's words (security-category.ts).
@@ -295,6 +298,8 @@ const status = object("What LatticeGuard observed of this policy.", {
       ),
     },
   ),
+  // Shadow MCP servers (operator/shadow/), written under a field manager of their own.
+  shadowServers: shadowServersStatus,
 });
 
 /** The CryptoPolicy custom resource definition. */
@@ -331,6 +336,8 @@ export const cryptoPolicy: CustomResource = {
     { name: "Namespaces", type: "integer", jsonPath: ".status.coverage.namespaces" },
     { name: "Servers", type: "integer", jsonPath: ".status.coverage.mcpServers" },
     { name: "Compliant", type: "integer", jsonPath: ".status.coverage.compliantMCPServers" },
+    // Shadow MCP servers (operator/shadow/).
+    { name: "Shadow", type: "integer", jsonPath: ".status.shadowServers.count" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 };

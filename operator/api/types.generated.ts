@@ -117,6 +117,15 @@ export interface CryptoPolicySpec {
    * The lowest NIST security category (1-5) an algorithm may have: ML-KEM-512 is 1, ML-DSA-44 is 2, ML-KEM-768, X-Wing and ML-DSA-65 are 3, ML-KEM-1024 and ML-DSA-87 are 5.
    */
   minimumSecurityCategory: number;
+  /**
+   * How LatticeGuard looks for shadow MCP servers (pods and Services that look like MCP but that no MCPServer covers) in the namespaces this policy selects.
+   */
+  discovery?: {
+    /**
+     * Whether the leader connects to each suspected shadow server (plain HTTP to the pod's IP and port, paths `/mcp` then `/`) and sends MCP `initialize`: one that answers is `confirmed`. Probing is on in a namespace when any policy that selects it sets this. Absent means `false`: shadow servers are found by their ports and annotations only, and stay `suspected`.
+     */
+    probe?: boolean;
+  };
 }
 /**
  * The namespaces this policy applies to. Empty or absent selects every namespace.
@@ -255,6 +264,60 @@ export interface CryptoPolicyStatus {
        */
       pods?: number;
     };
+  };
+  /**
+   * Shadow MCP servers in the namespaces this policy selects: pods and Services that look like MCP but that no MCPServer covers (docs/api.md says exactly when). Register an MCPServer that selects them to clear them.
+   */
+  shadowServers?: {
+    /**
+     * How many there are, suspected and confirmed: the `Shadow` column.
+     */
+    count?: number;
+    /**
+     * Of those, the ones that look like MCP but did not answer, or were not probed.
+     */
+    suspected?: number;
+    /**
+     * Of those, the ones that answered MCP `initialize` to a probe.
+     */
+    confirmed?: number;
+    /**
+     * The first 20: confirmed first, then by namespace, kind and name.
+     *
+     * @maxItems 20
+     *
+     * Items: A shadow MCP server.
+     */
+    servers?: {
+      /**
+       * `Pod` or `Service`.
+       */
+      kind: "Pod" | "Service";
+      /**
+       * Its namespace.
+       */
+      namespace: string;
+      /**
+       * Its name.
+       */
+      name: string;
+      /**
+       * The port that looks like MCP (a Service's own port).
+       */
+      port?: number;
+      /**
+       * `suspected` or `confirmed`.
+       */
+      state: "suspected" | "confirmed";
+      /**
+       * Why it looks like MCP: `PortName` (a port named `mcp` or `mcp-*`), `Annotation` (`latticeguard.dev/mcp-port`) or `AppProtocol` (a Service port's `appProtocol`).
+       */
+      reason: "PortName" | "Annotation" | "AppProtocol";
+      /**
+       * The same, for people: which port, container or annotation.
+       */
+      message: string;
+    }[];
   };
 }
 export interface Condition {

@@ -144,6 +144,16 @@ function report(
     metrics.policyEnforcementMode.set({ policy, mode }, values.mode === mode ? 1 : 0);
 }
 
+/**
+ * Whether `status` is what the policy shows, leaving out `status.shadowServers`: that belongs to the
+ * shadow controller's field manager (operator/shadow/).
+ */
+function unchanged(status: CryptoPolicyStatus, shown: CryptoPolicyStatus | undefined): boolean {
+  if (!shown) return false;
+  const { shadowServers: _shadow, ...own } = shown;
+  return isDeepStrictEqual(status, own);
+}
+
 /** The reconcile function of the CryptoPolicy controller. */
 export function cryptoPolicyReconciler(
   deps: CryptoPolicyDeps,
@@ -180,7 +190,7 @@ export function cryptoPolicyReconciler(
     };
     const mode = step.status.current?.mode;
     report(deps.metrics, key, { conflicts: conflicts.length, denied, mode });
-    if (isDeepStrictEqual(status, policy.status)) return requeue;
+    if (unchanged(status, policy.status)) return requeue;
     await deps.writer.applyStatus(
       { kind: "CryptoPolicy", metadata: { name: key } },
       "cryptopolicies",

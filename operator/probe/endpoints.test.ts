@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { probePodFields, serverEndpoints } from "./endpoints.ts";
+import { serverEndpoints } from "./endpoints.ts";
 
 const policy = { keyExchange: ["X25519MLKEM768" as const] };
 const server = { spec: { selector: { matchLabels: { app: "w" } }, port: "mcp" } } as never;
@@ -32,17 +32,5 @@ describe("serverEndpoints", () => {
   it("takes a numeric port as it is", () => {
     const numeric = { spec: { selector: { matchLabels: { app: "w" } }, port: 9000 } } as never;
     expect(serverEndpoints(numeric, [pod("a")], policy, undefined)[0]?.port).toBe(9000);
-  });
-});
-
-describe("probePodFields", () => {
-  it("adds the pod IP and nothing else of status to what is kept", () => {
-    const full = {
-      ...pod("a"),
-      status: { podIP: "10.0.0.1", phase: "Running", hostIP: "10.1.0.1" },
-    };
-    const lean = { metadata: full.metadata, spec: { containers: [] } };
-    expect(probePodFields(full, lean)).toEqual({ ...lean, status: { podIP: "10.0.0.1" } });
-    expect(probePodFields({ ...full, status: {} }, lean)).toEqual(lean);
   });
 });

@@ -4,7 +4,8 @@
  * proxy listens on the MCP port and forwards to loopback). Pods without an IP yet, terminating pods and
  * pods whose named port is missing are skipped: they have no endpoint to probe.
  *
- * The operator's pod informer keeps only the fields read here and elsewhere ({@link probePodFields}).
+ * The operator's pod informer keeps only the fields read here and elsewhere (`cachedPodFields` in
+ * operator/informers.ts).
  *
  * @example
  * serverEndpoints(server, pods.inNamespace("mcp"), policy, proxyImage);
@@ -64,16 +65,4 @@ export function serverEndpoints(
     found.push({ pod: pod.metadata?.name ?? "", host, port, claimed });
   }
   return found.sort((a, b) => a.pod.localeCompare(b.pod));
-}
-
-/**
- * What the probe reads of a pod beyond what the pod rule keeps (`ruleSpec` in operator/policy/sidecar.ts:
- * container names and ports): `status.podIP`, for the operator's pod informer to keep beside the rest.
- *
- * @example
- * const kept = probePodFields(pod, { ...lean, spec: { ...lean.spec, ...ruleSpec(pod) } });
- */
-export function probePodFields(pod: V1Pod, lean: V1Pod): V1Pod {
-  const podIP = pod.status?.podIP;
-  return { ...lean, ...(podIP && { status: { podIP } }) };
 }
