@@ -23,11 +23,14 @@ export async function writeDevCbom(kubeconfig: string, output: string): Promise<
   if (code !== 0) throw new Error(`latticeguard cbom exited with ${code}: ${notes.join("; ")}`);
   const cbom = JSON.parse(await readFile(output, "utf8")) as CbomSummary;
   const refs = (cbom.components ?? []).map((c) => c["bom-ref"] ?? "");
-  const count = (prefix: string) => refs.filter((r) => r.startsWith(prefix)).length;
+  const count = (prefix: string, noun: string) => {
+    const n = refs.filter((r) => r.startsWith(prefix)).length;
+    return `${n} ${noun}${n === 1 ? "" : "s"}`;
+  };
   const shown = relative(process.cwd(), output) || output;
   return [
-    `The cluster's cryptography as a CycloneDX 1.6 CBOM is in ${shown}: ${count("kem-key/")} KEM keys,`,
-    `${count("certificate/")} certificates, ${count("finding/")} classical findings, no key material.`,
+    `The cluster's cryptography as a CycloneDX 1.6 CBOM is in ${shown}: ${count("kem-key/", "KEM key")},`,
+    `${count("certificate/", "certificate")}, ${count("finding/", "classical finding")}, no key material.`,
     "Write it again, or read it from the operator (GET /v1/cbom on the issuance API's port):",
     `  node ${relative(process.cwd(), `${repoRoot}/operator/bin/latticeguard.mjs`)} cbom --kubeconfig=${kubeconfig} --output=cbom.json`,
     "  (docs/operations.md#reading-the-cbom says what it holds, with jq examples)",

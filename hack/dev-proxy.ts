@@ -27,9 +27,11 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { PROXY_CONTAINER } from "../operator/api/annotations.ts";
 import { eventually } from "./dev-identity.ts";
 import {
+  freeLoopbackAddress,
   kubeletArgs,
   mountFlags,
   podToken,
+  reportPodRunning,
   trustBundle,
   writeVolumeFile,
   type PodMounts,
@@ -64,6 +66,16 @@ export interface ProxyDemoResult {
   outbound: ProxyProcess;
   /** The MCP server behind the inbound proxy. */
   mcpPort: number;
+  /** The server pod's address, where the inbound proxy listens on the MCP port. */
+  podIP: string;
+}
+
+/** The number of the pod's container port named `mcp` (the proxy's, once injected). */
+function mcpContainerPort(pod: V1Pod): number {
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  const port = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === "mcp");
+  if (!port) throw new Error(`pod ${pod.metadata?.name} has no container port named mcp`);
+  return port.containerPort;
 }
 
 /** Runs the demo; {@link ProxyDemo.stop} stops what it has started, whenever it is called. */
@@ -101,19 +113,24 @@ export class ProxyDemo {
     this.keepMountsFresh();
 
     this.tools = await startToolsServer("latticeguard-dev-calculator");
+    // The pod gets an address of its own, so the proxy listens on the pod's real MCP port, and the
+    // operator's handshake probe finds it there through status.podIP, as in a cluster.
+    const mcpPort = mcpContainerPort(pod);
+    const podIP = await freeLoopbackAddress(mcpPort);
     const inbound = await this.startProxy(
       kubeletArgs(sidecar.args, {
-        listen: "127.0.0.1:0",
+        listen: `${podIP}:${mcpPort}`,
         upstream: `127.0.0.1:${this.tools.port}`,
         mounts: serverMounts,
       }),
     );
+    await reportPodRunning(this.core, pod, podIP);
     // The planner's proxy, as a client pod would run it: the server's Service is the inbound proxy here.
     const issuer = sidecar.args.find((a) => a.startsWith("--issuer="))!;
     const outbound = await this.startProxy([
       `--connect=${SERVER.namespace}/${SERVER.name}`,
       "--listen=127.0.0.1:0",
-      `--upstream=127.0.0.1:${inbound.port}`,
+      `--upstream=${podIP}:${inbound.port}`,
       issuer,
       ...mountFlags(clientMounts),
     ]);
@@ -133,6 +150,7 @@ export class ProxyDemo {
       inbound,
       outbound,
       mcpPort: this.tools.port,
+      podIP,
     };
   }
 
@@ -225,9 +243,10 @@ export function describeProxyDemo(result: ProxyDemoResult, options: { running: b
     `controller created pod ${SERVER.namespace}/${pod.metadata!.name}, and the mutating webhook injected:`,
     `  initContainers[${index}]: ${sidecar.name}, image ${sidecar.image}, args:`,
     ...sidecar.args!.map((arg) => `    ${arg}`),
-    "No kubelet runs pods here, so this process ran those args, with 127.0.0.1 and free ports for",
-    "$(POD_IP) and the MCP port, and the files a kubelet mounts (tokens bound to the pods, trust bundles):",
-    `  inbound   127.0.0.1:${inbound.port} -> the MCP server (MCP SDK) on 127.0.0.1:${result.mcpPort}`,
+    "No kubelet runs pods here, so this process ran those args, with a loopback address of the pod's own",
+    "for $(POD_IP) (reported in its status.podIP), and the files a kubelet mounts (tokens bound to the",
+    "pods, trust bundles):",
+    `  inbound   ${result.podIP}:${inbound.port} -> the MCP server (MCP SDK) on 127.0.0.1:${result.mcpPort}`,
     `  outbound  127.0.0.1:${outbound.port}, for pod ${CLIENT.namespace}/${CLIENT.name} (--connect=${SERVER.namespace}/${SERVER.name})`,
     `An MCP client (MCP SDK) called initialize, tools/list (${result.tools.join(", ")}) and tools/call add`,
     `{a: 2, b: 3} on the outbound proxy's port; through both proxies (${result.requests} requests), the answer: ${result.answer}`,

@@ -24,6 +24,7 @@ import {
   validatingWebhookConfiguration,
 } from "../webhook/configuration.ts";
 import { writeDevCbom } from "./dev-cbom.ts";
+import { describeWire, startDevShadowServer } from "./dev-wire.ts";
 import { issueDemoIdentity } from "./dev-identity.ts";
 import { describeProxyDemo, ProxyDemo } from "./dev-proxy.ts";
 import { removePidFile, watchForStop, writePidFile } from "./dev-stop.ts";
@@ -47,6 +48,7 @@ leaveSignalsToCaller();
 const abort = new AbortController();
 let operator: RunningOperator | undefined;
 let proxyDemo: ProxyDemo | undefined;
+let shadowServer: { address: string; close(): Promise<void> } | undefined;
 let stopping = false;
 const shutdown = async (code: number, why?: string) => {
   if (stopping) return;
@@ -58,6 +60,7 @@ const shutdown = async (code: number, why?: string) => {
   }, 30_000).unref();
   abort.abort();
   await proxyDemo?.stop().catch((e: unknown) => console.error(e));
+  await shadowServer?.close().catch((e: unknown) => console.error(e));
   await operator?.stop().catch((e: unknown) => console.error(e));
   const cp = await startup.catch(() => undefined);
   await cp?.stop();
@@ -166,6 +169,8 @@ try {
         `--issuer-bind-address=127.0.0.1:${issuerPort}`,
         `--proxy-image=${await chartProxyImage()}`,
         `--proxy-issuer-url=https://127.0.0.1:${issuerPort}`,
+        // Every 10 s rather than every 5 minutes, so the demo shows a verdict at once.
+        "--probe-interval=10s",
       ],
       {},
     ),
@@ -177,6 +182,8 @@ try {
   const { identity, outDir } = await issueDemoIdentity(kc, operator.issuerPort!);
   proxyDemo = new ProxyDemo(kc, kubeconfig);
   const proxied = await proxyDemo.run();
+  shadowServer = await startDevShadowServer(kc.makeApiClient(CoreV1Api));
+  const wire = await describeWire(kc, shadowServer.address);
   const cbom = await writeDevCbom(kubeconfig, join(devDir, "cbom.json"));
 
   const { kubectl: kubectlPath } = await tools();
@@ -201,6 +208,8 @@ try {
       `in ${outDir} (key.pem, cert.pem, bundle.pem).`,
       "",
       ...describeProxyDemo(proxied, { running: !once }),
+      "",
+      ...wire,
       "",
       ...cbom,
       once

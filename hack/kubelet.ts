@@ -9,9 +9,17 @@
  * await writeVolumeFile(mounts.tokenFile, await podToken(core, { pod, serviceAccount: "tools" }));
  * await writeVolumeFile(mounts.bundleFile, (await trustBundle(core, "mcp-demo")) ?? "");
  * const args = kubeletArgs(sidecar.args, { listen: "127.0.0.1:0", upstream: "127.0.0.1:9000", mounts });
+ * const ip = await freeLoopbackAddress(8443); // a pod address of its own, say 127.0.0.23
+ * await reportPodRunning(core, pod, ip);
  */
 import { rename, writeFile } from "node:fs/promises";
-import type { CoreV1Api, V1Pod } from "@kubernetes/client-node";
+import { createServer } from "node:net";
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Api,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import { BUNDLE_ENTRY } from "../operator/identity/anchor/bundle.ts";
 import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
 
@@ -144,4 +152,44 @@ export function mountFlags(mounts: PodMounts): string[] {
 export async function writeVolumeFile(file: string, content: string): Promise<void> {
   await writeFile(`${file}.tmp`, content, { mode: 0o600 });
   await rename(`${file}.tmp`, file);
+}
+
+/**
+ * A loopback address (127.0.0.2 to 127.0.0.254) on which `port` is free: a pod address of its own, so
+ * what listens there can use the pod's real port, as in a pod network namespace. Linux routes all of
+ * 127.0.0.0/8 to the loopback interface.
+ *
+ * @example
+ * const ip = await freeLoopbackAddress(8443); // "127.0.0.23"
+ */
+export async function freeLoopbackAddress(port: number): Promise<string> {
+  const start = 2 + Math.floor(Math.random() * 200);
+  for (let i = 0; i < 253; i++) {
+    const ip = `127.0.0.${2 + ((start - 2 + i) % 253)}`;
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer()
+        .once("error", () => resolve(false))
+        .listen(port, ip, () => probe.close(() => resolve(true)));
+    });
+    if (free) return ip;
+  }
+  throw new Error(`port ${port} is taken on every loopback address`);
+}
+
+/**
+ * What a kubelet reports once a pod runs: `status.podIP` (and `podIPs`) and phase `Running`, through the
+ * pods' status subresource. The operator's handshake probe and shadow discovery connect to that address.
+ *
+ * @example
+ * await reportPodRunning(core, pod, "127.0.0.23");
+ */
+export async function reportPodRunning(core: CoreV1Api, pod: V1Pod, ip: string): Promise<void> {
+  await core.patchNamespacedPodStatus(
+    {
+      namespace: pod.metadata!.namespace!,
+      name: pod.metadata!.name!,
+      body: { status: { phase: "Running", podIP: ip, podIPs: [{ ip }] } },
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
 }

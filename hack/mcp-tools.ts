@@ -60,3 +60,32 @@ export async function startToolsServer(name: string): Promise<ToolsServer> {
     },
   };
 }
+
+/**
+ * An MCP server as a team might run one without registering it: the official SDK's `McpServer`,
+ * stateless (a server and transport per request, so every client may `initialize`), plain HTTP on
+ * `host:port`. `make dev` runs it as an unregistered pod's server, for shadow discovery to find.
+ *
+ * @example
+ * const shadow = await startStatelessToolsServer("notes", { host: "127.0.0.9", port: 8080 });
+ * await shadow.close();
+ */
+export async function startStatelessToolsServer(
+  name: string,
+  at: { host: string; port: number },
+): Promise<{ close(): Promise<void> }> {
+  const http = createServer((req, res) => {
+    const mcp = new McpServer({ name, version: "1.0.0" });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on("close", () => void transport.close().then(() => mcp.close()));
+    void mcp.connect(transport).then(() => transport.handleRequest(req, res));
+  });
+  http.listen(at.port, at.host);
+  await once(http, "listening");
+  return {
+    async close() {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}

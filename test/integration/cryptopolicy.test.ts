@@ -116,7 +116,7 @@ describe("a CryptoPolicy's status", () => {
       "\n",
     );
     expect(header).toMatch(
-      /^NAME\s+ENFORCEMENT\s+READY\s+CONFLICTING\s+KEM\s+ROTATION\s+NAMESPACES\s+SERVERS\s+COMPLIANT\s+AGE$/,
+      /^NAME\s+ENFORCEMENT\s+READY\s+CONFLICTING\s+KEM\s+ROTATION\s+NAMESPACES\s+SERVERS\s+COMPLIANT\s+SHADOW\s+AGE$/,
     );
     expect(row!.split(/\s+/).slice(0, 9)).toEqual([
       names.wide,
