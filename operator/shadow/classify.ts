@@ -14,7 +14,8 @@
  * (endpoints kept by hand, often outside the cluster) can never be covered and is always a shadow.
  *
  * Each shadow names where a probe can reach it: the pod's IP and MCP port, or for a Service the first
- * uncovered pod it selects (by name) and the pod port its `targetPort` names.
+ * uncovered pod it selects (by name) and the pod port its `targetPort` names, and whether the port's
+ * names, `appProtocol` or number hint at TLS (scheme.ts), so the probe tries TLS first.
  *
  * @example
  * shadowCandidates({ pods, services, servers }).map((c) => `${c.kind} ${c.name}`); // ["Pod web-0"]
@@ -25,6 +26,7 @@ import { MCP_APP_PROTOCOLS } from "../api/shadow.schema.ts";
 import type { MCPServer } from "../api/types.generated.ts";
 import { coveringServers, isMcpPortName, mcpExposure } from "../policy/exposure.ts";
 import { isEmptySelector, selects } from "../policy/selector.ts";
+import { hintsTls } from "./scheme.ts";
 
 /**
  * Why an object looks like MCP: a port's name, the annotation, or a Service port's `appProtocol`.
@@ -49,8 +51,11 @@ export interface ShadowCandidate {
   port?: number;
   reason: ShadowReason;
   message: string;
-  /** Where a probe reaches it (a pod's IP and port, and that pod's UID); none when nothing says. */
-  target?: { host: string; port: number; uid: string };
+  /**
+   * Where a probe reaches it (a pod's IP and port, and that pod's UID; `tlsHinted` when its port hints
+   * at TLS); none when nothing says.
+   */
+  target?: { host: string; port: number; uid: string; tlsHinted?: true };
 }
 
 /**
@@ -91,6 +96,14 @@ export function podPortNumber(pod: V1Pod, name: string | number | undefined): nu
   return containers.flatMap((c) => c.ports ?? []).find((p) => p.name === name)?.containerPort;
 }
 
+/** The name of a pod's container port numbered `number`, if it has one. */
+function containerPortName(pod: V1Pod, number: number): string | undefined {
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  return containers.flatMap((c) => c.ports ?? []).find((p) => p.containerPort === number)?.name;
+}
+
+const tlsHint = (hinted: boolean) => (hinted ? { tlsHinted: true as const } : {});
+
 function podCandidate(namespace: string, pod: V1Pod): ShadowCandidate | undefined {
   const [first] = mcpExposure(pod, []);
   if (!first || first.kind === "MCPServer") return undefined;
@@ -112,7 +125,15 @@ function podCandidate(namespace: string, pod: V1Pod): ShadowCandidate | undefine
           reason: "Annotation" as const,
           message: `annotation ${MCP_PORT_ANNOTATION}=${first.value}`,
         }),
-    ...(host && port !== undefined && { target: { host, port, uid } }),
+    ...(host &&
+      port !== undefined && {
+        target: {
+          host,
+          port,
+          uid,
+          ...tlsHint(hintsTls({ names: [containerPortName(pod, port)], port })),
+        },
+      }),
   };
 }
 
@@ -176,7 +197,18 @@ function serviceTarget(uncovered: readonly V1Pod[], port: V1ServicePort) {
     .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""))[0];
   const number = pod && podPortNumber(pod, port.targetPort ?? port.port);
   if (!pod || number === undefined) return undefined;
-  return { host: pod.status!.podIP!, port: number, uid: pod.metadata?.uid ?? "" };
+  const hinted =
+    hintsTls({
+      names: [port.name, containerPortName(pod, number)],
+      ...(port.appProtocol !== undefined && { appProtocol: port.appProtocol }),
+      port: number,
+    }) || hintsTls({ port: port.port });
+  return {
+    host: pod.status!.podIP!,
+    port: number,
+    uid: pod.metadata?.uid ?? "",
+    ...tlsHint(hinted),
+  };
 }
 
 /**
