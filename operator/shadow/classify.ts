@@ -70,10 +70,24 @@ export interface NamespaceObjects {
   servers: readonly MCPServer[];
 }
 
-const running = (pod: V1Pod) =>
-  !pod.metadata?.deletionTimestamp &&
-  pod.status?.phase !== "Succeeded" &&
-  pod.status?.phase !== "Failed";
+/**
+ * Whether a pod can be serving: neither terminating nor finished (`Succeeded`, `Failed`). The one rule
+ * of which pods are looked at, shared by shadow discovery and the CBOM's findings (cbom/findings.ts),
+ * so both name the same uncovered MCP pods.
+ *
+ * @example
+ * servingPod({ status: { phase: "Succeeded" } }); // false
+ */
+export function servingPod(pod: {
+  metadata?: { deletionTimestamp?: Date | string };
+  status?: { phase?: string };
+}): boolean {
+  return (
+    !pod.metadata?.deletionTimestamp &&
+    pod.status?.phase !== "Succeeded" &&
+    pod.status?.phase !== "Failed"
+  );
+}
 
 /**
  * The number of a pod's container port named `name` (containers and restartable init containers), or
@@ -218,7 +232,7 @@ function serviceTarget(uncovered: readonly V1Pod[], port: V1ServicePort) {
  * shadowCandidates("shop", { pods, services, servers }).length; // 0 when MCPServers cover everything
  */
 export function shadowCandidates(namespace: string, objects: NamespaceObjects): ShadowCandidate[] {
-  const pods = objects.pods.filter(running);
+  const pods = objects.pods.filter(servingPod);
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   const fromPods = pods
     .filter((p) => coveringServers(p.metadata?.labels, objects.servers).length === 0)
