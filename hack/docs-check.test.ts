@@ -203,7 +203,7 @@ const operationsDoc = read("docs/operations.md");
 const squash = (text: string) => text.replace(/\s+/g, " ").trim();
 
 describe("alerts", () => {
-  it("are the ten the chart promises", () => {
+  it("are the eleven the chart promises", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual([
       "LatticeGuardIdentityIssuanceFailing",
       "LatticeGuardKEMRotationOverdue",
@@ -211,6 +211,7 @@ describe("alerts", () => {
       "LatticeGuardProxyIdentityExpiring",
       "LatticeGuardProxyRefusedPeersSpike",
       "LatticeGuardReconcileErrors",
+      "LatticeGuardShadowMCPServers",
       "LatticeGuardTransportUnverified",
       "LatticeGuardTrustAnchorExpiringSoon",
       "LatticeGuardWebhookErrorsHigh",

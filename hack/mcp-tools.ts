@@ -2,7 +2,8 @@
  * A real MCP server, the official SDK's `McpServer` over Streamable HTTP, with one tool, `add`, listening
  * on 127.0.0.1 only, as a server behind LatticeGuard's inbound proxy must (the proxy owns the pod's MCP
  * port). It records the `x-forwarded-client-cert` header of every tool call: who the proxy says called.
- * The proxy integration tests and `make dev` put it behind a real inbound proxy.
+ * The proxy integration tests and `make dev` put it behind a real inbound proxy. With `tls`, it serves
+ * HTTPS itself, as a shadow server that terminates TLS does (the shadow integration tests).
  *
  * @example
  * const tools = await startToolsServer("latticeguard-dev-calculator");
@@ -12,7 +13,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type ServerOptions } from "node:https";
 import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -29,12 +31,17 @@ export interface ToolsServer {
 }
 
 /**
- * Starts the server, named `name` in its MCP `initialize` answer, on a free port of 127.0.0.1.
+ * Starts the server, named `name` in its MCP `initialize` answer, on a free port of 127.0.0.1; over
+ * TLS with `options.tls` (certificate, key, and e.g. `ecdhCurve`).
  *
  * @example
  * const { port } = await startToolsServer("latticeguard-test-tools");
+ * await startToolsServer("shadow", { tls: { cert, key, ecdhCurve: "X25519" } });
  */
-export async function startToolsServer(name: string): Promise<ToolsServer> {
+export async function startToolsServer(
+  name: string,
+  options: { tls?: ServerOptions } = {},
+): Promise<ToolsServer> {
   const callers: string[] = [];
   const mcp = new McpServer({ name, version: "1.0.0" });
   mcp.registerTool(
@@ -47,7 +54,9 @@ export async function startToolsServer(name: string): Promise<ToolsServer> {
   );
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
   await mcp.connect(transport);
-  const http = createServer((req, res) => void transport.handleRequest(req, res));
+  const handle = (req: IncomingMessage, res: ServerResponse) =>
+    void transport.handleRequest(req, res);
+  const http = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
   http.listen(0, "127.0.0.1"); // loopback only: the proxy is the pod's MCP port
   await once(http, "listening");
   return {

@@ -44,8 +44,10 @@ export const shadowDiscovery: Schema = object(
     "MCPServer covers) in the namespaces this policy selects.",
   {
     probe: boolean(
-      "Whether the leader connects to each suspected shadow server (plain HTTP to the pod's IP and " +
-        "port, paths `/mcp` then `/`) and sends MCP `initialize`: one that answers is `confirmed`. " +
+      "Whether the leader connects to each suspected shadow server (the pod's IP and port, plain " +
+        "HTTP and TLS without verifying its certificate, TLS first when the port's name, " +
+        "`appProtocol` or number says TLS; paths `/mcp` then `/`) and sends MCP `initialize`: one " +
+        "that answers is `confirmed`. " +
         "Probing is on in a namespace when any policy that selects it sets this. Absent means `false`: " +
         "shadow servers are found by their ports and annotations only, and stay `suspected`.",
     ),
@@ -89,6 +91,16 @@ export const shadowServersStatus: Schema = object(
         "message!": string("The same, for people: which port, container or annotation.", {
           maxLength: 1024,
         }),
+        scheme: oneOf("For a confirmed one, how it answered: `http` (plain) or `https` (TLS).", [
+          "http",
+          "https",
+        ]),
+        tlsGroup: string(
+          "For one that answered over TLS, the key-exchange group it negotiated with the probe " +
+            "(IANA name, e.g. `X25519`: a classical group means its traffic is open to " +
+            "harvest-now-decrypt-later).",
+          { maxLength: 64 },
+        ),
       }),
     },
   },

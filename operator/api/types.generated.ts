@@ -122,7 +122,7 @@ export interface CryptoPolicySpec {
    */
   discovery?: {
     /**
-     * Whether the leader connects to each suspected shadow server (plain HTTP to the pod's IP and port, paths `/mcp` then `/`) and sends MCP `initialize`: one that answers is `confirmed`. Probing is on in a namespace when any policy that selects it sets this. Absent means `false`: shadow servers are found by their ports and annotations only, and stay `suspected`.
+     * Whether the leader connects to each suspected shadow server (the pod's IP and port, plain HTTP and TLS without verifying its certificate, TLS first when the port's name, `appProtocol` or number says TLS; paths `/mcp` then `/`) and sends MCP `initialize`: one that answers is `confirmed`. Probing is on in a namespace when any policy that selects it sets this. Absent means `false`: shadow servers are found by their ports and annotations only, and stay `suspected`.
      */
     probe?: boolean;
   };
@@ -317,6 +317,14 @@ export interface CryptoPolicyStatus {
        * The same, for people: which port, container or annotation.
        */
       message: string;
+      /**
+       * For a confirmed one, how it answered: `http` (plain) or `https` (TLS).
+       */
+      scheme?: "http" | "https";
+      /**
+       * For one that answered over TLS, the key-exchange group it negotiated with the probe (IANA name, e.g. `X25519`: a classical group means its traffic is open to harvest-now-decrypt-later).
+       */
+      tlsGroup?: string;
     }[];
   };
 }

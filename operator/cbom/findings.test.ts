@@ -6,6 +6,7 @@ import {
 } from "../api/annotations.ts";
 import { DEFAULT_POLICY, type EffectivePolicy } from "../policy/merge.ts";
 import { mcpServer } from "../../webhook/testing/fixtures.ts";
+import { shadowCandidates } from "../shadow/classify.ts";
 import { transportOf, type PodRecord } from "./findings.ts";
 
 const servers = [mcpServer("mcp", "weather", { app: "weather" }), mcpServer("mcp", "all", {})];
@@ -122,8 +123,39 @@ describe("transportOf", () => {
     },
     { what: "a finished pod", pod: pod("job", { labels: { app: "weather" }, phase: "Succeeded" }) },
     { what: "a failed pod", pod: pod("job", { labels: { app: "weather" }, phase: "Failed" }) },
+    {
+      what: "a terminating pod",
+      pod: {
+        ...pod("old", { ports: ["mcp"] }),
+        metadata: { ...pod("old").metadata, deletionTimestamp: new Date(0) },
+      },
+    },
   ])("skips $what", ({ pod: p }) => {
     expect(transportOf([p], servers, () => policy)).toEqual({ findings: [], claims: new Map() });
+  });
+
+  it("finds, of the pods no MCPServer covers, exactly the shadow servers discovery lists", () => {
+    const only = [mcpServer("mcp", "weather", { app: "weather" })];
+    const pods = [
+      pod("covered", { labels: { app: "weather" }, ports: ["mcp"] }),
+      pod("named", { ports: ["mcp-tls"] }),
+      pod("annotated", { annotations: { [MCP_PORT_ANNOTATION]: "8443" } }),
+      pod("claims-pq", { ports: ["mcp"], annotations: transport("X25519MLKEM768") }),
+      pod("plain", { ports: ["http"] }),
+      pod("done", { ports: ["mcp"], phase: "Succeeded" }),
+      {
+        ...pod("going", { ports: ["mcp"] }),
+        metadata: { ...pod("going").metadata, deletionTimestamp: new Date(0) },
+      },
+    ];
+    const uncovered = transportOf(pods, only, () => policy)
+      .findings.filter((f) => f.mcpservers.length === 0)
+      .map((f) => f.pod);
+    const shadows = shadowCandidates("mcp", { pods, services: [], servers: only }).map(
+      (c) => c.name,
+    );
+    expect(uncovered.sort()).toEqual(shadows.sort());
+    expect(shadows.sort()).toEqual(["annotated", "claims-pq", "named"]);
   });
 
   it("counts a compliant pod's group toward every MCPServer that covers it, as a claim", () => {

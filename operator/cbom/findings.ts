@@ -4,8 +4,10 @@
  * `latticeguard.dev/transport` annotation names a group its namespace's effective policy allows. Such a
  * pod counts toward its MCPServers' claimed groups (a claim: the annotation says so, nothing has checked
  * the wire). Every other MCP pod is a finding, with the reason and the quantum security level of what it
- * declares: 0 for a classical group, a name that is no known group, or no group at all. Pods that have
- * finished (`Succeeded`, `Failed`) serve nothing and are skipped. Pure.
+ * declares: 0 for a classical group, a name that is no known group, or no group at all. Pods that are
+ * terminating or have finished (`Succeeded`, `Failed`) serve nothing and are skipped, by the rule shadow
+ * discovery applies (shadow/classify.ts, `servingPod`): the uncovered MCP pods here are the shadow
+ * servers it lists as pods. Pure.
  *
  * @example
  * const { findings, claims } = transportOf(pods, servers, resolve);
@@ -21,6 +23,7 @@ import {
 import type { EffectivePolicy } from "../policy/merge.ts";
 import { hasProxySidecar, proxyContainer, proxyGroups } from "../policy/sidecar.ts";
 import { declaredTransport, hasPostQuantumTransport } from "../policy/transport.ts";
+import { servingPod } from "../shadow/classify.ts";
 import { keyExchangeFacts } from "./algorithms.ts";
 import type { FindingReason, TransportFinding } from "./inventory.ts";
 
@@ -151,8 +154,7 @@ export function transportOf(
   const findings: TransportFinding[] = [];
   const claims = new Map<string, Record<string, number>>();
   for (const pod of pods) {
-    const phase = pod.status?.phase;
-    if (phase === "Succeeded" || phase === "Failed") continue;
+    if (!servingPod(pod)) continue;
     const inNamespace = byNamespace.get(pod.metadata?.namespace ?? "") ?? [];
     const found = examine(pod, inNamespace, resolve, claims);
     if (found) findings.push(found);

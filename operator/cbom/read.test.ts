@@ -81,6 +81,12 @@ describe("podRecord", () => {
     expect(JSON.stringify(podRecord(pod))).not.toContain("hunter2");
   });
 
+  it("keeps a terminating pod's deletionTimestamp: terminating pods serve nothing", () => {
+    const deleting = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(0) } };
+    expect(podRecord(deleting).metadata?.deletionTimestamp).toEqual(new Date(0));
+    expect(podRecord(pod).metadata).not.toHaveProperty("deletionTimestamp");
+  });
+
   it("reads a pod with nothing but a name", () => {
     expect(podRecord({ metadata: { name: "bare" } })).toEqual({
       metadata: { namespace: undefined, name: "bare", labels: {}, annotations: {} },

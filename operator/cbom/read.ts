@@ -119,6 +119,9 @@ export function podRecord(pod: V1Pod): V1Pod & PodRecord {
       name: pod.metadata?.name,
       labels: pod.metadata?.labels ?? {},
       annotations,
+      ...(pod.metadata?.deletionTimestamp && {
+        deletionTimestamp: pod.metadata.deletionTimestamp,
+      }),
     },
     spec: {
       containers: ports(pod.spec?.containers),

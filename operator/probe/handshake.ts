@@ -86,10 +86,21 @@ const UNREACHABLE = new Set([
 /** OpenSSL's curve names where they differ from the IANA group names status reports. */
 const IANA_GROUPS: Readonly<Record<string, string>> = { prime256v1: "secp256r1" };
 
-function connected(socket: TLSSocket): Connected {
+/**
+ * The key-exchange group a connected client socket negotiated, by its IANA name (`unknown` when
+ * OpenSSL does not say).
+ *
+ * @example
+ * socket.once("secureConnect", () => negotiatedGroup(socket)); // "X25519MLKEM768"
+ */
+export function negotiatedGroup(socket: TLSSocket): string {
   // @types/node knows only { type: "DH" | "ECDH" }; for a TLS 1.3 group Node 24 reports "TLSGroup".
   const name = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name ?? "unknown";
-  const group = IANA_GROUPS[name] ?? name;
+  return IANA_GROUPS[name] ?? name;
+}
+
+function connected(socket: TLSSocket): Connected {
+  const group = negotiatedGroup(socket);
   const x509 = socket.getPeerX509Certificate();
   const authorizationError = socket.authorizationError;
   return {

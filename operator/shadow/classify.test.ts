@@ -107,6 +107,19 @@ describe("shadowCandidates: pods", () => {
     expect(find([named])[0]?.target).toBeUndefined();
   });
 
+  it("hints TLS when the MCP port's name or number says so", () => {
+    const tls = (ports: { name: string; containerPort: number }[], annotations = {}) =>
+      find([
+        pod("a", {}, { containers: [{ name: "c", ports }], annotations, podIP: "10.0.0.1" }),
+      ])[0]?.target?.tlsHinted;
+    expect(tls([{ name: "mcp", containerPort: 8080 }])).toBeUndefined();
+    expect(tls([{ name: "mcp-tls", containerPort: 8080 }])).toBe(true);
+    expect(tls([{ name: "mcp", containerPort: 8443 }])).toBe(true);
+    const annotated = { "latticeguard.dev/mcp-port": "9000" };
+    expect(tls([{ name: "https", containerPort: 9000 }], annotated)).toBe(true);
+    expect(tls([{ name: "http", containerPort: 9000 }], annotated)).toBeUndefined();
+  });
+
   it("sorts by name", () => {
     expect(find([pod("b", {}), pod("a", {})]).map((c) => c.name)).toEqual(["a", "b"]);
   });
@@ -184,6 +197,17 @@ describe("shadowCandidates: Services", () => {
         target: { host: "10.0.0.2", port: 8080, uid: "uid-b" },
       },
     ]);
+  });
+
+  it.each<[string, V1ServicePort, true | undefined]>([
+    ["a plain MCP port", mcpPort({ name: "mcp", targetPort: "http" }), undefined],
+    ["a port named mcp-tls", mcpPort({ name: "mcp-tls", targetPort: "http" }), true],
+    ["appProtocol https", mcpPort({ name: "mcp", targetPort: 8080, appProtocol: "https" }), true],
+    ["port 443", mcpPort({ name: "mcp", port: 443, targetPort: "http" }), true],
+  ])("hints TLS for %s", (_what, port, hinted) => {
+    const s = service("s", [port], { tier: "web" });
+    const [c] = find([plainPod("b", { tier: "web" })], [s]).filter((x) => x.kind === "Service");
+    expect(c?.target?.tlsHinted).toBe(hinted);
   });
 
   it("says why a Service without a selector cannot be covered", () => {

@@ -14,7 +14,8 @@
  * (endpoints kept by hand, often outside the cluster) can never be covered and is always a shadow.
  *
  * Each shadow names where a probe can reach it: the pod's IP and MCP port, or for a Service the first
- * uncovered pod it selects (by name) and the pod port its `targetPort` names.
+ * uncovered pod it selects (by name) and the pod port its `targetPort` names, and whether the port's
+ * names, `appProtocol` or number hint at TLS (scheme.ts), so the probe tries TLS first.
  *
  * @example
  * shadowCandidates({ pods, services, servers }).map((c) => `${c.kind} ${c.name}`); // ["Pod web-0"]
@@ -25,6 +26,7 @@ import { MCP_APP_PROTOCOLS } from "../api/shadow.schema.ts";
 import type { MCPServer } from "../api/types.generated.ts";
 import { coveringServers, isMcpPortName, mcpExposure } from "../policy/exposure.ts";
 import { isEmptySelector, selects } from "../policy/selector.ts";
+import { hintsTls } from "./scheme.ts";
 
 /**
  * Why an object looks like MCP: a port's name, the annotation, or a Service port's `appProtocol`.
@@ -49,8 +51,11 @@ export interface ShadowCandidate {
   port?: number;
   reason: ShadowReason;
   message: string;
-  /** Where a probe reaches it (a pod's IP and port, and that pod's UID); none when nothing says. */
-  target?: { host: string; port: number; uid: string };
+  /**
+   * Where a probe reaches it (a pod's IP and port, and that pod's UID; `tlsHinted` when its port hints
+   * at TLS); none when nothing says.
+   */
+  target?: { host: string; port: number; uid: string; tlsHinted?: true };
 }
 
 /**
@@ -65,10 +70,24 @@ export interface NamespaceObjects {
   servers: readonly MCPServer[];
 }
 
-const running = (pod: V1Pod) =>
-  !pod.metadata?.deletionTimestamp &&
-  pod.status?.phase !== "Succeeded" &&
-  pod.status?.phase !== "Failed";
+/**
+ * Whether a pod can be serving: neither terminating nor finished (`Succeeded`, `Failed`). The one rule
+ * of which pods are looked at, shared by shadow discovery and the CBOM's findings (cbom/findings.ts),
+ * so both name the same uncovered MCP pods.
+ *
+ * @example
+ * servingPod({ status: { phase: "Succeeded" } }); // false
+ */
+export function servingPod(pod: {
+  metadata?: { deletionTimestamp?: Date | string };
+  status?: { phase?: string };
+}): boolean {
+  return (
+    !pod.metadata?.deletionTimestamp &&
+    pod.status?.phase !== "Succeeded" &&
+    pod.status?.phase !== "Failed"
+  );
+}
 
 /**
  * The number of a pod's container port named `name` (containers and restartable init containers), or
@@ -91,6 +110,14 @@ export function podPortNumber(pod: V1Pod, name: string | number | undefined): nu
   return containers.flatMap((c) => c.ports ?? []).find((p) => p.name === name)?.containerPort;
 }
 
+/** The name of a pod's container port numbered `number`, if it has one. */
+function containerPortName(pod: V1Pod, number: number): string | undefined {
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  return containers.flatMap((c) => c.ports ?? []).find((p) => p.containerPort === number)?.name;
+}
+
+const tlsHint = (hinted: boolean) => (hinted ? { tlsHinted: true as const } : {});
+
 function podCandidate(namespace: string, pod: V1Pod): ShadowCandidate | undefined {
   const [first] = mcpExposure(pod, []);
   if (!first || first.kind === "MCPServer") return undefined;
@@ -112,7 +139,15 @@ function podCandidate(namespace: string, pod: V1Pod): ShadowCandidate | undefine
           reason: "Annotation" as const,
           message: `annotation ${MCP_PORT_ANNOTATION}=${first.value}`,
         }),
-    ...(host && port !== undefined && { target: { host, port, uid } }),
+    ...(host &&
+      port !== undefined && {
+        target: {
+          host,
+          port,
+          uid,
+          ...tlsHint(hintsTls({ names: [containerPortName(pod, port)], port })),
+        },
+      }),
   };
 }
 
@@ -176,7 +211,18 @@ function serviceTarget(uncovered: readonly V1Pod[], port: V1ServicePort) {
     .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""))[0];
   const number = pod && podPortNumber(pod, port.targetPort ?? port.port);
   if (!pod || number === undefined) return undefined;
-  return { host: pod.status!.podIP!, port: number, uid: pod.metadata?.uid ?? "" };
+  const hinted =
+    hintsTls({
+      names: [port.name, containerPortName(pod, number)],
+      ...(port.appProtocol !== undefined && { appProtocol: port.appProtocol }),
+      port: number,
+    }) || hintsTls({ port: port.port });
+  return {
+    host: pod.status!.podIP!,
+    port: number,
+    uid: pod.metadata?.uid ?? "",
+    ...tlsHint(hinted),
+  };
 }
 
 /**
@@ -186,7 +232,7 @@ function serviceTarget(uncovered: readonly V1Pod[], port: V1ServicePort) {
  * shadowCandidates("shop", { pods, services, servers }).length; // 0 when MCPServers cover everything
  */
 export function shadowCandidates(namespace: string, objects: NamespaceObjects): ShadowCandidate[] {
-  const pods = objects.pods.filter(running);
+  const pods = objects.pods.filter(servingPod);
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   const fromPods = pods
     .filter((p) => coveringServers(p.metadata?.labels, objects.servers).length === 0)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock, settle } from "../runtime/clock.ts";
-import { EndpointProber, type ProbeTarget } from "./prober.ts";
+import { EndpointProber, type ProbeAnswer, type ProbeTarget } from "./prober.ts";
 
 const target: ProbeTarget = { host: "10.0.0.1", port: 8080 };
 
@@ -8,7 +8,13 @@ const target: ProbeTarget = { host: "10.0.0.1", port: 8080 };
 function controlledProbe() {
   const calls: { target: ProbeTarget; signal: AbortSignal; answer(ok: boolean): void }[] = [];
   const probe = (t: ProbeTarget, signal: AbortSignal) =>
-    new Promise<boolean>((resolve) => calls.push({ target: t, signal, answer: resolve }));
+    new Promise<ProbeAnswer | undefined>((resolve) =>
+      calls.push({
+        target: t,
+        signal,
+        answer: (ok) => resolve(ok ? { scheme: "https", tlsGroup: "X25519MLKEM768" } : undefined),
+      }),
+    );
   return { calls, probe };
 }
 
@@ -37,6 +43,7 @@ describe("EndpointProber", () => {
     await settle();
     expect(p.lookup("a", target)).toEqual({
       answered: true,
+      answer: { scheme: "https", tlsGroup: "X25519MLKEM768" },
       pending: false,
       staleAt: clock.now().getTime() + 60_000,
     });
@@ -101,6 +108,7 @@ describe("EndpointProber", () => {
     calls[1]!.answer(false);
     await settle();
     expect(p.lookup("a", target)).toMatchObject({ answered: false, pending: false });
+    expect(p.lookup("a", target).answer).toBeUndefined();
   });
 
   it("keeps at most maxEntries results, dropping the oldest", async () => {
@@ -118,8 +126,8 @@ describe("EndpointProber", () => {
     ["timeoutMs", -1],
     ["jitterMs", 1.5],
   ])("refuses %s = %s", (name, value) => {
-    expect(() => new EndpointProber({ probe: () => Promise.resolve(true), [name]: value })).toThrow(
-      new RegExp(`\`${name}\` must be`),
-    );
+    expect(
+      () => new EndpointProber({ probe: () => Promise.resolve(undefined), [name]: value }),
+    ).toThrow(new RegExp(`\`${name}\` must be`));
   });
 });

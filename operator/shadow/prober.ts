@@ -21,9 +21,10 @@
 import { PROBE_DEFAULTS } from "../api/shadow.schema.ts";
 import type { Logger } from "../log.ts";
 import { realClock, type Clock } from "../runtime/clock.ts";
+import type { ProbeScheme } from "./scheme.ts";
 
 /**
- * Where to probe.
+ * Where to probe, and whether the port hints at TLS (scheme.ts).
  *
  * @example
  * const t: ProbeTarget = { host: "10.1.2.3", port: 8080 };
@@ -31,17 +32,31 @@ import { realClock, type Clock } from "../runtime/clock.ts";
 export interface ProbeTarget {
   host: string;
   port: number;
+  tlsHinted?: boolean;
 }
 
 /**
- * What a lookup knows: the last outcome (absent before the first probe ends), whether a probe is
- * queued or running, and when the outcome goes stale.
+ * How an endpoint answered MCP `initialize`: over which scheme, and over TLS the key-exchange group it
+ * negotiated (IANA name).
  *
  * @example
- * const known: ProbeLookup = { answered: true, pending: false, staleAt: 1_900_000_000_000 };
+ * const a: ProbeAnswer = { scheme: "https", tlsGroup: "x25519" };
+ */
+export interface ProbeAnswer {
+  scheme: ProbeScheme;
+  tlsGroup?: string;
+}
+
+/**
+ * What a lookup knows: the last outcome (absent before the first probe ends) and, when it answered,
+ * how; whether a probe is queued or running, and when the outcome goes stale.
+ *
+ * @example
+ * const known: ProbeLookup = { answered: true, answer: { scheme: "http" }, pending: false, staleAt: 1_900_000_000_000 };
  */
 export interface ProbeLookup {
   answered?: boolean;
+  answer?: ProbeAnswer;
   pending: boolean;
   staleAt?: number;
 }
@@ -53,8 +68,8 @@ export interface ProbeLookup {
  * new EndpointProber({ probe: probeMcp, concurrency: 2, clock: fakeClock, random: () => 0 });
  */
 export interface ProberOptions {
-  /** Resolves true when the endpoint answered; must give up when `signal` aborts. */
-  probe(target: ProbeTarget, signal: AbortSignal): Promise<boolean>;
+  /** Resolves how the endpoint answered, or undefined; must give up when `signal` aborts. */
+  probe(target: ProbeTarget, signal: AbortSignal): Promise<ProbeAnswer | undefined>;
   concurrency?: number;
   maxQueued?: number;
   jitterMs?: number;
@@ -68,6 +83,7 @@ export interface ProberOptions {
 
 interface Entry {
   answered?: boolean;
+  answer?: ProbeAnswer;
   checkedAt?: number;
   pending: boolean;
 }
@@ -111,6 +127,7 @@ export class EndpointProber {
       this.enqueue(key, target, entry);
     return {
       ...(entry.answered !== undefined && { answered: entry.answered }),
+      ...(entry.answer && { answer: entry.answer }),
       pending: entry.pending,
       ...(staleAt !== undefined && { staleAt }),
     };
@@ -146,12 +163,12 @@ export class EndpointProber {
     await clock.sleep(Math.floor(this.o.random() * this.o.jitterMs));
     const abort = new AbortController();
     const deadline = clock.setTimer(this.o.timeoutMs, () => abort.abort());
-    let answered = false;
+    let answer: ProbeAnswer | undefined;
     try {
-      answered = await Promise.race([
+      answer = await Promise.race([
         this.o.probe(target, abort.signal),
-        new Promise<boolean>((resolve) =>
-          abort.signal.addEventListener("abort", () => resolve(false), { once: true }),
+        new Promise<undefined>((resolve) =>
+          abort.signal.addEventListener("abort", () => resolve(undefined), { once: true }),
         ),
       ]);
     } catch (error) {
@@ -164,7 +181,12 @@ export class EndpointProber {
       abort.abort();
     }
     const entry = this.entries.get(key) ?? { pending: false };
-    Object.assign(entry, { answered, checkedAt: clock.now().getTime(), pending: false });
+    Object.assign(entry, {
+      answered: answer !== undefined,
+      answer,
+      checkedAt: clock.now().getTime(),
+      pending: false,
+    });
     this.entries.set(key, entry);
   }
 }

@@ -71,6 +71,16 @@ describe("decideShadows", () => {
     expect(judged[0]?.state).toBe(state);
     expect(after).toBe(requeueAfter);
   });
+
+  it("carries how a confirmed one answered, and forgets it when probing is off", () => {
+    const probe = { answered: true, answer: { scheme: "https" as const }, pending: false };
+    expect(decideShadows([{ candidate, probing: true, probe }], NOW).judged[0]?.answer).toEqual({
+      scheme: "https",
+    });
+    expect(decideShadows([{ candidate, probing: false, probe }], NOW).judged[0]).not.toHaveProperty(
+      "answer",
+    );
+  });
 });
 
 const ns = (name: string, labels: Record<string, string> = {}): V1Namespace => ({

@@ -73,6 +73,12 @@ export interface GatheredShadow {
   probe?: ProbeLookup;
 }
 
+/** Confirmed when probing is on and it answered, with how it answered; suspected otherwise. */
+function judge({ candidate, probing, probe }: GatheredShadow): report.JudgedShadow {
+  if (!probing || !probe?.answered) return { candidate, state: "suspected" };
+  return { candidate, state: "confirmed", ...(probe.answer && { answer: probe.answer }) };
+}
+
 /**
  * Each candidate's state, and when to look again. Pure.
  *
@@ -84,12 +90,12 @@ export function decideShadows(
   now: number,
 ): { judged: report.JudgedShadow[]; requeueAfter?: number } {
   let next: number | undefined;
-  const judged = gathered.map(({ candidate, probing, probe }) => {
+  const judged = gathered.map((g) => {
+    const { probing, probe } = g;
     if (probing && probe?.pending) next = Math.min(next ?? Infinity, now + PENDING_RECHECK_MS);
     else if (probing && probe?.staleAt !== undefined)
       next = Math.min(next ?? Infinity, Math.max(probe.staleAt, now + PENDING_RECHECK_MS));
-    const state: report.ShadowState = probing && probe?.answered ? "confirmed" : "suspected";
-    return { candidate, state };
+    return judge(g);
   });
   return { judged, ...(next !== undefined && { requeueAfter: next - now }) };
 }

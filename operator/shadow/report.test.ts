@@ -67,6 +67,22 @@ describe("shadowStatus", () => {
     expect(status.servers).toHaveLength(LISTED_SHADOWS);
   });
 
+  it("says how a confirmed one answered: its scheme and TLS group", () => {
+    const tls = {
+      ...judged(candidate("a", "x"), "confirmed"),
+      answer: { scheme: "https" as const, tlsGroup: "x25519" },
+    };
+    const plain = {
+      ...judged(candidate("a", "y"), "confirmed"),
+      answer: { scheme: "http" as const },
+    };
+    const [first, second] = shadowStatus([tls, plain]).servers;
+    expect(first).toMatchObject({ name: "x", scheme: "https", tlsGroup: "x25519" });
+    expect(second).not.toHaveProperty("tlsGroup");
+    expect(shadowStatus([plain]).servers[0]).toMatchObject({ scheme: "http" });
+    expect(shadowStatus([judged(candidate("a", "z"))]).servers[0]).not.toHaveProperty("scheme");
+  });
+
   it("leaves out a port it does not know", () => {
     const { port: _port, ...noPort } = candidate("a", "p");
     expect(shadowStatus([judged(noPort)]).servers[0]).not.toHaveProperty("port");
@@ -101,6 +117,12 @@ describe("discoveries", () => {
     );
     expect(discoveryMessage(judged(candidate("a", "x"), "confirmed"))).toMatch(
       /; it answered MCP initialize on 10\.0\.0\.1:8080$/,
+    );
+    const answered = (answer: JudgedShadow["answer"]) =>
+      discoveryMessage({ ...judged(candidate("a", "x"), "confirmed"), answer });
+    expect(answered({ scheme: "http" })).toMatch(/on 10\.0\.0\.1:8080 over plain HTTP$/);
+    expect(answered({ scheme: "https", tlsGroup: "x25519" })).toMatch(
+      /on 10\.0\.0\.1:8080 over TLS \(group x25519\)$/,
     );
   });
 });

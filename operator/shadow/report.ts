@@ -13,6 +13,7 @@
  */
 import { LISTED_SHADOWS } from "../api/shadow.schema.ts";
 import type { ShadowCandidate } from "./classify.ts";
+import type { ProbeAnswer } from "./prober.ts";
 
 export { LISTED_SHADOWS };
 
@@ -25,14 +26,15 @@ export { LISTED_SHADOWS };
 export type ShadowState = "suspected" | "confirmed";
 
 /**
- * A candidate and its state.
+ * A candidate, its state and, when confirmed, how it answered the probe.
  *
  * @example
- * const s: JudgedShadow = { candidate, state: "suspected" };
+ * const s: JudgedShadow = { candidate, state: "confirmed", answer: { scheme: "https", tlsGroup: "x25519" } };
  */
 export interface JudgedShadow {
   candidate: ShadowCandidate;
   state: ShadowState;
+  answer?: ProbeAnswer;
 }
 
 /**
@@ -49,6 +51,10 @@ export interface ShadowEntry {
   state: ShadowState;
   reason: string;
   message: string;
+  /** How a confirmed one answered: `http` or `https`. */
+  scheme?: ProbeAnswer["scheme"];
+  /** Over TLS, the key-exchange group it negotiated. */
+  tlsGroup?: string;
 }
 
 /**
@@ -64,6 +70,9 @@ export interface ShadowServersStatus {
   servers: ShadowEntry[];
 }
 
+/** The longest TLS group name a status entry quotes (a server chooses what it reports). */
+const MAX_GROUP = 64;
+
 const rank = (s: JudgedShadow) =>
   `${s.state === "confirmed" ? 0 : 1}\u0000${s.candidate.namespace}\u0000${s.candidate.kind}\u0000${s.candidate.name}`;
 
@@ -78,7 +87,7 @@ export function shadowStatus(judged: readonly JudgedShadow[]): ShadowServersStat
   const servers = [...judged]
     .sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0))
     .slice(0, LISTED_SHADOWS)
-    .map(({ candidate: c, state }) => ({
+    .map(({ candidate: c, state, answer }) => ({
       kind: c.kind,
       namespace: c.namespace,
       name: c.name,
@@ -86,6 +95,8 @@ export function shadowStatus(judged: readonly JudgedShadow[]): ShadowServersStat
       state,
       reason: c.reason,
       message: c.message,
+      ...(answer && { scheme: answer.scheme }),
+      ...(answer?.tlsGroup !== undefined && { tlsGroup: answer.tlsGroup.slice(0, MAX_GROUP) }),
     }));
   return { count: judged.length, suspected: judged.length - confirmed, confirmed, servers };
 }
@@ -125,9 +136,13 @@ export function discoveryKey({ candidate: c, state }: JudgedShadow): string {
  * @example
  * discoveryMessage(judged); // 'No MCPServer covers this Pod, which looks like an MCP server: port "mcp" of container "web"'
  */
-export function discoveryMessage({ candidate: c, state }: JudgedShadow): string {
+export function discoveryMessage({ candidate: c, state, answer }: JudgedShadow): string {
   const what = `No MCPServer covers this ${c.kind}, which looks like an MCP server: ${c.message}`;
-  return state === "confirmed" && c.target
-    ? `${what}; it answered MCP initialize on ${c.target.host}:${c.target.port}`
-    : what;
+  if (state !== "confirmed" || !c.target) return what;
+  const over = !answer
+    ? ""
+    : answer.scheme === "http"
+      ? " over plain HTTP"
+      : ` over TLS${answer.tlsGroup ? ` (group ${answer.tlsGroup})` : ""}`;
+  return `${what}; it answered MCP initialize on ${c.target.host}:${c.target.port}${over}`;
 }
