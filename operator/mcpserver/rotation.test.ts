@@ -77,13 +77,16 @@ describe("decideRotation", () => {
     expect(rotated.plan.requeueAfterMs).toBe(G);
   });
 
-  it("deletes the retiring key when its grace period ends, not before", () => {
+  it("deletes the retiring key when its grace period ends, not before, and prepares the next with it", () => {
     let { keys } = apply([], T0);
     ({ keys } = apply(keys, T0 + P / 2));
     ({ keys } = apply(keys, T0 + P));
     expect(decideRotation(input(keys, T0 + P + G - 1)).steps).toEqual([]);
     const { plan } = apply(keys, T0 + P + G);
-    expect(plan.steps).toEqual([{ op: "delete", id: "k1", reason: "GraceExpired" }]);
+    expect(plan.steps).toEqual([
+      { op: "create", state: "next", algorithm: "ML-KEM-768" },
+      { op: "delete", id: "k1", reason: "GraceExpired" },
+    ]);
   });
 
   it("rotates exactly once per period over many periods, never holding two active keys", () => {
@@ -173,6 +176,15 @@ describe("decideRotation", () => {
     );
   });
 
+  it("takes the same decision again after a restart between retiring and preparing, without a second next key", () => {
+    let { keys } = apply([], T0);
+    ({ keys } = apply(keys, T0 + P / 2));
+    ({ keys } = apply(keys, T0 + P));
+    ({ keys } = apply(keys, T0 + P + G));
+    expect(byState(keys)).toEqual({ active: ["k2"], next: ["k3"], retiring: [] });
+    expect(decideRotation(input(keys, T0 + P + G + 5)).steps).toEqual([]);
+  });
+
   it("refuses a first-period fraction that would lengthen a period or make it shorter than half", () => {
     for (const f of [0.49, 1.01, Number.NaN])
       expect(() => decideRotation(input([], T0, { firstPeriodFraction: f }))).toThrow(
@@ -245,7 +257,33 @@ describe("the first period of a server", () => {
   });
 });
 
-describe("many periods", () => {
+describe("keyring writes per period", () => {
+  it.each([
+    // [grace period, when the next key is prepared (after activation), keyring writes per period]
+    [G, G, 2],
+    [P / 2, P / 2, 2],
+    [0.75 * P, P / 2, 3],
+    [0, 0, 2],
+  ])(
+    "with grace %s ms the next key is prepared at +%s ms, %s writes a period",
+    (grace, prep, writes) => {
+      const plans = simulate(8, { gracePeriodMs: grace });
+      // Periods 3 to 7, well past the first: each [start, start + P) holds one rotation.
+      for (let period = 3; period < 8; period++) {
+        const start = T0 + period * P;
+        const inPeriod = plans.filter(
+          (p) => p.at >= start && p.at < start + P && p.plan.steps.length,
+        );
+        expect(inPeriod).toHaveLength(writes);
+        const prepared = inPeriod.find((p) =>
+          p.plan.steps.some((s) => s.op === "create" && s.state === "next"),
+        );
+        // A grace of 0 deletes on the next look after activation, which is MIN_REQUEUE_MS later.
+        expect(prepared!.at - start).toBe(prep === 0 ? MIN_REQUEUE_MS : prep);
+      }
+    },
+  );
+
   it("never holds two next keys nor goes without an active one", () => {
     for (const plan of simulate(8, { firstPeriodFraction: 0.55 })) {
       expect(plan.keys.filter((k) => k.state === "active")).toHaveLength(1);

@@ -3,14 +3,18 @@
  * Secret, the policy in force and the time. It prepares, activates and retires keys the way SPIRE rotates
  * its CAs:
  *
- *                 prepare (P/2)             activate (P)                 delete (P + G)
- *   active  A ───────────────────────────────┤ retiring A ───────────────────┤ (gone)
- *   next                      B (published) ─┤ active B ────────────────────────────── …
+ *   delete Z, prepare B (G)          activate B (P)     delete A, prepare C (P + G)
+ *   active  A ───────────────────────────┤ retiring A ───────┤ (gone)
+ *   next          B (published) ─────────┤ active B ───────────────────────────────────┤ …
+ *   next                                                      C (published) ─────────┤ …
  *
- *   P = rotationPeriod, G = gracePeriod (< P), times relative to A's activation.
+ *   P = rotationPeriod, G = gracePeriod (< P), times relative to A's activation; Z retired when A
+ *   became active.
  *
- * - A next key is generated and published halfway through the active key's period, so clients can fetch
- *   it well before it is used.
+ * - A next key is generated and published when the previous key's grace period ends, in the same write
+ *   that deletes that key (a period costs two keyring writes, not three), or halfway through the active
+ *   key's period if that is sooner (G > P/2, or no key is retiring), so clients can always fetch it at
+ *   least half a period before it is used.
  * - At activation the next key becomes active and the old one retires: its private half stays for G to
  *   decrypt what was sealed to it, then is deleted.
  * - A server's first key (and a key that replaces a lost active key) is active for a shorter first
@@ -125,18 +129,31 @@ export function rotationDue(active: KeyRecord, rotationPeriodMs: number): number
   return (active.activatedAt ?? active.createdAt) + activePeriod(active, rotationPeriodMs);
 }
 
-/** When the next key is due to be prepared: halfway through the active key's period. */
-export function preparationDue(active: KeyRecord, rotationPeriodMs: number): number {
-  return (active.activatedAt ?? active.createdAt) + activePeriod(active, rotationPeriodMs) / 2;
+/**
+ * When the next key is due to be prepared: when the first retiring key's grace ends, so its deletion and
+ * the preparation take one write, or halfway through the active key's period if that is sooner.
+ *
+ * @example
+ * preparationDue(active, 60_000, [retiring]); // min(active.activatedAt + 30_000, retiring.retireAt)
+ */
+export function preparationDue(
+  active: KeyRecord,
+  rotationPeriodMs: number,
+  retiring: readonly KeyRecord[] = [],
+): number {
+  const halfway =
+    (active.activatedAt ?? active.createdAt) + activePeriod(active, rotationPeriodMs) / 2;
+  return Math.min(halfway, ...retiring.map((k) => k.retireAt ?? 0));
 }
 
 function requeue(input: RotationInput, after: readonly KeyRecord[]): number {
   const active = after.find((k) => k.state === "active");
-  const times = after.filter((k) => k.state === "retiring").map((k) => k.retireAt ?? input.now);
+  const retiring = after.filter((k) => k.state === "retiring");
+  const times = retiring.map((k) => k.retireAt ?? input.now);
   if (active) {
     times.push(rotationDue(active, input.rotationPeriodMs));
     if (!after.some((k) => k.state === "next")) {
-      times.push(preparationDue(active, input.rotationPeriodMs));
+      times.push(preparationDue(active, input.rotationPeriodMs, retiring));
     }
   }
   const soonest = Math.min(...times, input.now + input.rotationPeriodMs);
@@ -157,6 +174,7 @@ function activeKeyChange(
     algorithm,
     ...(periodFraction !== undefined && { periodFraction }),
   });
+  const retiring = keys.filter((k) => k.state === "retiring");
   const retire = (k: KeyRecord): Step => ({
     op: "retire",
     id: k.id,
@@ -188,7 +206,7 @@ function activeKeyChange(
     const promote: Step = usableNext ? { op: "promote", id: usableNext.id } : create("active");
     return { steps: [promote, retire(active)], rotation: "Scheduled", rekeyPending: false };
   }
-  if (!usableNext && now >= preparationDue(active, input.rotationPeriodMs)) {
+  if (!usableNext && now >= preparationDue(active, input.rotationPeriodMs, retiring)) {
     return { steps: [create("next")], rekeyPending: false };
   }
   return { steps: [], rekeyPending: false };
