@@ -330,10 +330,16 @@ export const MCP_SERVER_PROSE: KindProse = {
       "`TransportUnverified` Events (on each change of result), the `latticeguard_transport_*` metrics " +
       "and the CBOM. `--probe-interval=0` turns the probe off.",
     "### Key rotation",
-    "Halfway through the active key's `rotationPeriod` the next key is generated and published " +
-      "(`status.kem.nextKeyId`); at the end of the period it becomes active and the old key retires " +
-      "(`status.kem.retiringKeyId`); the retired key's private half is kept for `gracePeriod`, then " +
-      "deleted. A key whose algorithm the policy no longer allows is replaced at once, limited " +
+    "The next key is generated and published (`status.kem.nextKeyId`) when the previous key's " +
+      "`gracePeriod` ends, in the same write that deletes that key, or halfway through the active " +
+      "key's `rotationPeriod` if that is sooner; at the end of the period it becomes active and the " +
+      "old key retires (`status.kem.retiringKeyId`); the retired key's private half is kept for " +
+      "`gracePeriod`, then deleted. A server's first key (and one that replaces a lost active key) is " +
+      "active for a shorter first period: between half and all of `rotationPeriod`, a point fixed by " +
+      "a hash of the MCPServer's UID and stored with the key, so servers created together rotate " +
+      "spread over half a period rather than all at once; `status.kem.nextRotationTime` shows it. No " +
+      "period is ever longer than `rotationPeriod`, and every key after the first is active for all " +
+      "of it. A key whose algorithm the policy no longer allows is replaced at once, limited " +
       "cluster-wide by `--rekey-rate`/`--rekey-burst`. A new value of the `latticeguard.dev/lockdown` " +
       "annotation replaces the active key at once and deletes every other key, with no grace period.",
   ],

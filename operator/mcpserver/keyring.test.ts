@@ -63,6 +63,25 @@ describe("the keyring Secret", () => {
     expect(decoded.seeds).toEqual(seeds);
   });
 
+  it("keeps a first key's shortened period, which moves its rotation and its published window", () => {
+    const { keys, seeds } = keyring();
+    keys[0] = { ...keys[0]!, periodFraction: 0.75 };
+    const decoded = decodeKeyring(encodeKeyring(keys, seeds), crypto);
+    expect(decoded.problems).toEqual([]);
+    expect(decoded.keys[0]!.periodFraction).toBe(0.75);
+    expect(keyringStatus(decoded.keys, P).nextRotationTime).toBe(
+      new Date(T0 + 0.75 * P).toISOString(),
+    );
+    const windows = publishKeys(decoded.keys, seeds, crypto, {
+      rotationPeriodMs: P,
+      gracePeriodMs: G,
+    });
+    expect(windows.map((k) => [k.state, k.notBefore, k.notAfter]).slice(0, 2)).toEqual([
+      ["active", new Date(T0).toISOString(), new Date(T0 + 0.75 * P + G).toISOString()],
+      ["next", new Date(T0 + 0.75 * P).toISOString(), new Date(T0 + 1.75 * P + G).toISOString()],
+    ]);
+  });
+
   it("stores no seed inside the keyring metadata", () => {
     const { keys, seeds } = keyring();
     const data = encodeKeyring(keys, seeds);
@@ -123,6 +142,14 @@ describe("the keyring Secret", () => {
       /not a valid key record/,
       2,
     ],
+    ...[0.25, 1.5, "0.75"].map(
+      (f): [string, (data: Record<string, string>) => void, RegExp, number] => [
+        `a first-period fraction of ${JSON.stringify(f)}`,
+        (d) => editRecords(d, (ring) => (ring[0]!.periodFraction = f)),
+        /not a valid key record/,
+        2,
+      ],
+    ),
     [
       "a record with an unknown algorithm",
       (d) =>

@@ -9,7 +9,12 @@
  */
 import { KEM_ALGORITHMS, type KemAlgorithm } from "../api/algorithms.ts";
 import { KEY_ID_PATTERN, KEY_ID_TAGS } from "../crypto/key-id.ts";
-import { rotationDue, type KeyRecord, type KeyState } from "./rotation.ts";
+import {
+  MIN_FIRST_PERIOD_FRACTION,
+  rotationDue,
+  type KeyRecord,
+  type KeyState,
+} from "./rotation.ts";
 
 /** Derives a key's public half and id from its seed; the crypto layer implements it. */
 export interface KeyDeriver {
@@ -30,6 +35,7 @@ interface StoredKey {
   createdAt: string;
   activatedAt?: string;
   retireAt?: string;
+  periodFraction?: number;
 }
 
 /** A keyring read back from its Secret. */
@@ -47,6 +53,9 @@ const time = (iso: string | undefined) => (iso === undefined ? undefined : Date.
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 const isTime = (t: unknown) => typeof t === "string" && !Number.isNaN(Date.parse(t));
+/** A first key's share of the period: never more than the period, never less than half of it. */
+const isFraction = (f: unknown) =>
+  f === undefined || (typeof f === "number" && f >= MIN_FIRST_PERIOD_FRACTION && f <= 1);
 
 function isStoredKey(x: unknown): x is StoredKey {
   const k = x as Partial<StoredKey>;
@@ -60,7 +69,10 @@ function isStoredKey(x: unknown): x is StoredKey {
     (k.state === "next"
       ? k.activatedAt === undefined || isTime(k.activatedAt)
       : isTime(k.activatedAt)) &&
-    (k.state === "retiring" ? isTime(k.retireAt) : k.retireAt === undefined || isTime(k.retireAt))
+    (k.state === "retiring"
+      ? isTime(k.retireAt)
+      : k.retireAt === undefined || isTime(k.retireAt)) &&
+    isFraction(k.periodFraction)
   );
 }
 
@@ -121,6 +133,7 @@ export function decodeKeyring(
       createdAt: time(entry.createdAt)!,
       ...(entry.activatedAt && { activatedAt: time(entry.activatedAt)! }),
       ...(entry.retireAt && { retireAt: time(entry.retireAt)! }),
+      ...(entry.periodFraction !== undefined && { periodFraction: entry.periodFraction }),
     });
     seeds.set(entry.id, seed);
   }
@@ -164,6 +177,7 @@ export function encodeKeyring(
     createdAt: iso(k.createdAt)!,
     ...(k.activatedAt !== undefined && { activatedAt: iso(k.activatedAt)! }),
     ...(k.retireAt !== undefined && { retireAt: iso(k.retireAt)! }),
+    ...(k.periodFraction !== undefined && { periodFraction: k.periodFraction }),
   }));
   const data: Record<string, string> = {
     [KEYRING_ENTRY]: Buffer.from(JSON.stringify(stored)).toString("base64"),

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { KemAlgorithm } from "../api/algorithms.ts";
 import {
+  MIN_FIRST_PERIOD_FRACTION,
   MIN_REQUEUE_MS,
   applySteps,
   decideRotation,
+  firstPeriodFraction,
   type KeyRecord,
   type RotationInput,
 } from "./rotation.ts";
@@ -18,6 +20,7 @@ function input(keys: KeyRecord[], now: number, extra: Partial<RotationInput> = {
     algorithm: "ML-KEM-768",
     rotationPeriodMs: P,
     gracePeriodMs: G,
+    firstPeriodFraction: 1,
     lockdown: false,
     rekeyAllowed: true,
     now,
@@ -74,13 +77,16 @@ describe("decideRotation", () => {
     expect(rotated.plan.requeueAfterMs).toBe(G);
   });
 
-  it("deletes the retiring key when its grace period ends, not before", () => {
+  it("deletes the retiring key when its grace period ends, not before, and prepares the next with it", () => {
     let { keys } = apply([], T0);
     ({ keys } = apply(keys, T0 + P / 2));
     ({ keys } = apply(keys, T0 + P));
     expect(decideRotation(input(keys, T0 + P + G - 1)).steps).toEqual([]);
     const { plan } = apply(keys, T0 + P + G);
-    expect(plan.steps).toEqual([{ op: "delete", id: "k1", reason: "GraceExpired" }]);
+    expect(plan.steps).toEqual([
+      { op: "create", state: "next", algorithm: "ML-KEM-768" },
+      { op: "delete", id: "k1", reason: "GraceExpired" },
+    ]);
   });
 
   it("rotates exactly once per period over many periods, never holding two active keys", () => {
@@ -168,5 +174,120 @@ describe("decideRotation", () => {
     expect(decideRotation(input(keys, T0 + P / 2 - 1)).requeueAfterMs).toBeGreaterThanOrEqual(
       MIN_REQUEUE_MS,
     );
+  });
+
+  it("takes the same decision again after a restart between retiring and preparing, without a second next key", () => {
+    let { keys } = apply([], T0);
+    ({ keys } = apply(keys, T0 + P / 2));
+    ({ keys } = apply(keys, T0 + P));
+    ({ keys } = apply(keys, T0 + P + G));
+    expect(byState(keys)).toEqual({ active: ["k2"], next: ["k3"], retiring: [] });
+    expect(decideRotation(input(keys, T0 + P + G + 5)).steps).toEqual([]);
+  });
+
+  it("refuses a first-period fraction that would lengthen a period or make it shorter than half", () => {
+    for (const f of [0.49, 1.01, Number.NaN])
+      expect(() => decideRotation(input([], T0, { firstPeriodFraction: f }))).toThrow(
+        /`firstPeriodFraction` must be in \[0.5, 1\]/,
+      );
+  });
+});
+
+/** Every plan over `periods` rotation periods of a new server, with its time. */
+function simulate(periods: number, extra: Partial<RotationInput> = {}) {
+  const plans: { at: number; plan: ReturnType<typeof decideRotation>; keys: KeyRecord[] }[] = [];
+  let keys: KeyRecord[] = [];
+  for (let now = T0; now <= T0 + periods * (extra.rotationPeriodMs ?? P);) {
+    const step = apply(keys, now, extra);
+    keys = step.keys;
+    plans.push({ at: now, plan: step.plan, keys });
+    now += step.plan.requeueAfterMs;
+  }
+  return plans;
+}
+
+describe("the first period of a server", () => {
+  it.each([0.5, 0.73, 0.999, 1])(
+    "with fraction %s rotates first after that share of the period, then every full period",
+    (f) => {
+      const plans = simulate(6, { firstPeriodFraction: f });
+      const rotations = plans.filter((p) => p.plan.rotation).map((p) => p.at);
+      expect(rotations[0]).toBe(T0);
+      expect(rotations[1]).toBe(T0 + f * P);
+      for (let i = 2; i < rotations.length; i++) expect(rotations[i]! - rotations[i - 1]!).toBe(P);
+      // The next key of the first period is published a quarter period or more before it is used.
+      const prepared = plans.find((p) =>
+        p.plan.steps.some((s) => s.op === "create" && s.state === "next"),
+      );
+      expect(prepared!.at).toBe(T0 + (f * P) / 2);
+      // Only the first key carries the shortened period; the keys after it are active for P.
+      const stored = plans.at(-1)!.keys;
+      expect(stored.filter((k) => k.periodFraction !== undefined)).toEqual([]);
+    },
+  );
+
+  it("stores the shortened period with the first key, so a restart keeps its schedule", () => {
+    const { keys } = apply([], T0, { firstPeriodFraction: 0.6 });
+    expect(keys[0]!.periodFraction).toBe(0.6);
+    // Decided again with any other fraction (another replica, another hash), the stored one holds.
+    const plan = decideRotation(input(keys, T0 + 0.6 * P, { firstPeriodFraction: 0.9 }));
+    expect(plan.rotation).toBe("Scheduled");
+  });
+
+  it("spreads servers created together over half a period, the same way every time", () => {
+    const uids = Array.from(
+      { length: 2_000 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    );
+    const fractions = uids.map(firstPeriodFraction);
+    expect(uids.map(firstPeriodFraction)).toEqual(fractions);
+    for (const f of fractions) {
+      expect(f).toBeGreaterThanOrEqual(MIN_FIRST_PERIOD_FRACTION);
+      expect(f).toBeLessThan(1);
+    }
+    // Ten equal slices of [1/2, 1): none holds much more than its tenth (200) of the servers.
+    const slices = Array<number>(10).fill(0);
+    for (const f of fractions) slices[Math.floor((f - 0.5) * 20)]!++;
+    expect(Math.min(...slices)).toBeGreaterThan(140);
+    expect(Math.max(...slices)).toBeLessThan(260);
+  });
+
+  it("names the field it cannot hash", () => {
+    expect(() => firstPeriodFraction("")).toThrow(/`metadata.uid`/);
+  });
+});
+
+describe("keyring writes per period", () => {
+  it.each([
+    // [grace period, when the next key is prepared (after activation), keyring writes per period]
+    [G, G, 2],
+    [P / 2, P / 2, 2],
+    [0.75 * P, P / 2, 3],
+    [0, 0, 2],
+  ])(
+    "with grace %s ms the next key is prepared at +%s ms, %s writes a period",
+    (grace, prep, writes) => {
+      const plans = simulate(8, { gracePeriodMs: grace });
+      // Periods 3 to 7, well past the first: each [start, start + P) holds one rotation.
+      for (let period = 3; period < 8; period++) {
+        const start = T0 + period * P;
+        const inPeriod = plans.filter(
+          (p) => p.at >= start && p.at < start + P && p.plan.steps.length,
+        );
+        expect(inPeriod).toHaveLength(writes);
+        const prepared = inPeriod.find((p) =>
+          p.plan.steps.some((s) => s.op === "create" && s.state === "next"),
+        );
+        // A grace of 0 deletes on the next look after activation, which is MIN_REQUEUE_MS later.
+        expect(prepared!.at - start).toBe(prep === 0 ? MIN_REQUEUE_MS : prep);
+      }
+    },
+  );
+
+  it("never holds two next keys nor goes without an active one", () => {
+    for (const plan of simulate(8, { firstPeriodFraction: 0.55 })) {
+      expect(plan.keys.filter((k) => k.state === "active")).toHaveLength(1);
+      expect(plan.keys.filter((k) => k.state === "next").length).toBeLessThanOrEqual(1);
+    }
   });
 });

@@ -231,10 +231,21 @@ export function activations(history: KeyringHistory): Map<string, Map<string, Se
   return out;
 }
 
+/** The first-period fraction recorded with each key that has one (a server's first key). */
+function periodFractions(history: KeyringHistory): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const v of history.secrets)
+    for (const k of v.keys) if (k.periodFraction !== undefined) out.set(k.id, k.periodFraction);
+  return out;
+}
+
 /**
  * Double rotations: a key activated twice (two activation times), or two activations of one server
- * closer than a rotation period. Keys in `repaired` are left out: a repair activates a key early, and
- * records a seed the keyring had lost track of as activated when it was found.
+ * closer than the earlier key's period: a rotation period, or for a server's first key the shorter first
+ * period recorded with it, and never less than half a rotation period whatever the record says (a
+ * double rotation is milliseconds apart, a first period at least P/2). Keys in `repaired` are left out:
+ * a repair activates a key early, and records a seed the keyring had lost track of as activated when it
+ * was found.
  */
 export function doubleRotations(
   history: KeyringHistory,
@@ -242,6 +253,7 @@ export function doubleRotations(
   repaired: ReadonlySet<string> = new Set(),
 ): string[] {
   const violations: string[] = [];
+  const fractions = periodFractions(history);
   for (const [server, keys] of activations(history)) {
     const times: { id: string; at: number }[] = [];
     for (const [id, at] of keys) {
@@ -251,9 +263,13 @@ export function doubleRotations(
     }
     times.sort((a, b) => a.at - b.at);
     for (let i = 1; i < times.length; i++) {
-      const gap = times[i]!.at - times[i - 1]!.at;
-      if (gap < periodMs)
-        violations.push(`${server}: ${times[i]!.id} activated ${gap} ms after ${times[i - 1]!.id}`);
+      const earlier = times[i - 1]!;
+      const gap = times[i]!.at - earlier.at;
+      const period = periodMs * Math.max(0.5, Math.min(1, fractions.get(earlier.id) ?? 1));
+      if (gap < period)
+        violations.push(
+          `${server}: ${times[i]!.id} activated ${gap} ms after ${earlier.id} (period ${period} ms)`,
+        );
     }
   }
   return violations;

@@ -12,6 +12,7 @@ import { GROUP, VERSION } from "../../operator/api/crd.ts";
 import { hpkePrivateKey, hpkePublicKey, hpkeSuite } from "../../operator/crypto/index.ts";
 import { keyMaterial } from "../../operator/mcpserver/key-material.ts";
 import { decodeKeyring, type PublishedKey } from "../../operator/mcpserver/keyring.ts";
+import { firstPeriodFraction } from "../../operator/mcpserver/rotation.ts";
 import { testNamespace } from "./harness.ts";
 import { latticeguardObjects } from "./objects.ts";
 import { startOperatorProcess, type OperatorProcess } from "./operator-process.ts";
@@ -91,9 +92,13 @@ describe("key rotation", () => {
     expect(activated.length).toBeGreaterThanOrEqual(3);
     // Every key after the first was published as `next` before it became active.
     for (const s of activated.slice(1)) expect(s.next).toBeLessThan(s.active!);
-    // Activations come one rotation period apart (never twice in a period).
-    for (let i = 1; i < activated.length; i++) {
+    // The first key is active for the share of the period its server's UID gives (between P/2 and P);
+    // every later key for a whole period (never twice in a period, never longer).
+    const share = firstPeriodFraction((await server("schedule")).metadata.uid!);
+    expect(Math.abs(activated[1]!.active! - activated[0]!.active! - share * P)).toBeLessThan(600);
+    for (let i = 2; i < activated.length; i++) {
       expect(activated[i]!.active! - activated[i - 1]!.active!).toBeGreaterThan(P - 600);
+      expect(activated[i]!.active! - activated[i - 1]!.active!).toBeLessThan(P + 600);
     }
     // A retired key's seed stays for the grace period, then goes.
     for (const s of lives.filter((x) => x.retiring && x.gone)) {
