@@ -240,6 +240,18 @@ function periodFractions(history: KeyringHistory): Map<string, number> {
 }
 
 /**
+ * How long a key stays active at the least: a rotation period, or for a server's first key the shorter
+ * first period recorded with it (`periodFraction`), and never less than half a period whatever the
+ * record says (a double rotation is milliseconds apart, a first period at least P/2).
+ *
+ * @example
+ * activePeriod(4_000, 0.6); // 2_400
+ */
+export function activePeriod(periodMs: number, fraction: number | undefined): number {
+  return periodMs * Math.max(0.5, Math.min(1, fraction ?? 1));
+}
+
+/**
  * Double rotations: a key activated twice (two activation times), or two activations of one server
  * closer than the earlier key's period: a rotation period, or for a server's first key the shorter first
  * period recorded with it, and never less than half a rotation period whatever the record says (a
@@ -265,7 +277,7 @@ export function doubleRotations(
     for (let i = 1; i < times.length; i++) {
       const earlier = times[i - 1]!;
       const gap = times[i]!.at - earlier.at;
-      const period = periodMs * Math.max(0.5, Math.min(1, fractions.get(earlier.id) ?? 1));
+      const period = activePeriod(periodMs, fractions.get(earlier.id));
       if (gap < period)
         violations.push(
           `${server}: ${times[i]!.id} activated ${gap} ms after ${earlier.id} (period ${period} ms)`,
