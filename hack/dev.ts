@@ -24,6 +24,7 @@ import {
   validatingWebhookConfiguration,
 } from "../webhook/configuration.ts";
 import { writeDevCbom } from "./dev-cbom.ts";
+import { describeSchedule } from "./dev-schedule.ts";
 import { describeWire, startDevShadowServer } from "./dev-wire.ts";
 import { issueDemoIdentity } from "./dev-identity.ts";
 import { describeProxyDemo, ProxyDemo } from "./dev-proxy.ts";
@@ -184,6 +185,7 @@ try {
   const proxied = await proxyDemo.run();
   shadowServer = await startDevShadowServer(kc.makeApiClient(CoreV1Api));
   const wire = await describeWire(kc, shadowServer.address);
+  const schedule = await describeSchedule(kc);
   const cbom = await writeDevCbom(kubeconfig, join(devDir, "cbom.json"));
 
   const { kubectl: kubectlPath } = await tools();
@@ -210,6 +212,8 @@ try {
       ...describeProxyDemo(proxied, { running: !once }),
       "",
       ...wire,
+      "",
+      ...schedule,
       "",
       ...cbom,
       once
