@@ -328,7 +328,7 @@ export const MCP_SERVER_PROSE: KindProse = {
       "`latticeguard-probe`, written when they change and at least every six intervals), the " +
       "`TransportVerified` condition, the `TransportVerified`, `TransportDowngradable` and " +
       "`TransportUnverified` Events (on each change of result), the `latticeguard_transport_*` metrics " +
-      "and the CBOM. `--probe-interval=0` turns the probe off.",
+      "and the CBOM. `--probe-interval=off` turns the probe off (chart value `probe.interval`).",
     "### Key rotation",
     "Halfway through the active key's `rotationPeriod` the next key is generated and published " +
       "(`status.kem.nextKeyId`); at the end of the period it becomes active and the old key retires " +
