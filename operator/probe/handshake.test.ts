@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   testAnchor,
   testWorkload,
@@ -107,11 +107,16 @@ describe("probeEndpoint against loopback TLS servers", () => {
   it("gives up on a silent endpoint after the timeout", async () => {
     const hole = await blackhole();
     endpoints.push(hole);
-    const result = await handshake(at(hole), {
+    expect(hole.open).toBe(0);
+    const pending = handshake(at(hole), {
       groups: ["MLKEM1024"],
       trust: trustContexts([]),
       timeoutMs: 200,
     });
+    await hole.connected();
+    expect(hole.open).toBe(1);
+    const result = await pending;
     expect(result).toEqual({ kind: "unreachable", error: "no TLS handshake within 0.2 s" });
+    await vi.waitFor(() => expect(hole.open).toBe(0));
   });
 });
