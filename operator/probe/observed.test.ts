@@ -4,7 +4,7 @@ import { testAnchor, testWorkload, type TestWorkload } from "../crypto/testdata/
 import { transportStatus, type ProbedEndpoint } from "./decide.ts";
 import type { EndpointOutcome } from "./endpoint.ts";
 import type { Connected } from "./handshake.ts";
-import { observedFromProbes, observedFromStatus } from "./observed.ts";
+import { PresentedCertificates, observedFromProbes, observedFromStatus } from "./observed.ts";
 
 const at = "2030-01-01T00:05:00.000Z";
 let workload: TestWorkload;
@@ -94,6 +94,24 @@ describe("observedFromProbes", () => {
     );
     expect(seen).toMatchObject({ group: "X25519MLKEM768" });
     expect(seen).not.toHaveProperty("certificate");
+  });
+});
+
+describe("PresentedCertificates", () => {
+  it("parses a certificate once while rounds keep presenting it, and forgets one no longer presented", () => {
+    const facts = new PresentedCertificates();
+    const first = facts.of(workload.certificate);
+    expect(first).toMatchObject({ publicKeyType: "ml-dsa-65" });
+    expect(facts.of(workload.certificate)).toBe(first);
+    facts.endRound();
+    expect(facts.of(workload.certificate)).toBe(first);
+    facts.endRound();
+    facts.endRound();
+    const again = facts.of(workload.certificate);
+    expect(again).toEqual(first);
+    expect(again).not.toBe(first);
+    expect(facts.of("not a certificate")).toBeUndefined();
+    expect(facts.of(undefined)).toBeUndefined();
   });
 });
 

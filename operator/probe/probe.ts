@@ -35,7 +35,7 @@ import { decideTransport, type ProbedEndpoint } from "./decide.ts";
 import { probeEndpoint, type EndpointProbe } from "./endpoint.ts";
 import { serverEndpoints, type Endpoint } from "./endpoints.ts";
 import { deadline, limiter } from "./limit.ts";
-import { observedFromProbes } from "./observed.ts";
+import { PresentedCertificates, observedFromProbes } from "./observed.ts";
 import { trustContexts, type TrustContexts } from "./trust-contexts.ts";
 
 /** Status writes in flight at once. */
@@ -104,6 +104,7 @@ export class TransportProbe {
   private unsubscribe: (() => void) | undefined;
   private seen: ObservedTransport[] | undefined;
   private labelled = new Set<string>();
+  private readonly certificates = new PresentedCertificates();
   private readonly deps: ProbeDeps;
   private readonly schedule: ProbeSchedule | undefined;
 
@@ -259,6 +260,7 @@ export class TransportProbe {
     }
     this.labelled = labelled;
     this.seen = seen;
+    this.certificates.endRound();
     const seconds = (this.clock.now().getTime() - started) / 1000;
     deps.metrics.transportProbeRound.set(seconds);
     deps.log.info(
@@ -284,7 +286,7 @@ export class TransportProbe {
         result: p.probe.outcome,
         group: p.probe.handshake?.group ?? "none",
       });
-    seen.push(...observedFromProbes(namespace, probed, now.toISOString()));
+    seen.push(...observedFromProbes(namespace, probed, now.toISOString(), this.certificates));
     const verified = transport.result === "Verified";
     metrics.transportVerified.set(labels, verified ? 1 : 0);
     metrics.transportFalseClaims.set(labels, transport.falseClaims ?? 0);
