@@ -62,9 +62,12 @@ export async function probeServers(
   };
 }
 
-if (process.argv[1] === self && process.argv.includes("--serve"))
+if (process.argv[1] === self && process.argv.includes("--serve")) {
+  // The benchmark died without closing us (a control plane that failed to start): go with it.
+  process.once("disconnect", () => process.exit(0));
   process.once("message", (order: Order) => {
     void Promise.all(
       Array.from({ length: order.count }, () => tlsEndpoint({ ...order, groups: order.groups })),
     ).then((servers) => process.send!(servers.map((s) => s.port)));
   });
+}
