@@ -8,17 +8,23 @@
  * CPU seconds and peak RSS during the round, and the API server's writes during it (the probe's
  * `status.transport` applies and the reconciler's condition updates they cause).
  *
+ * `--cpu-prof=DIR` writes the operator's CPU profile there (summarise it with `bench/profile-top.ts`);
+ * `--tree=DIR` runs the operator of another tree (a `git archive` of an earlier commit) for a before
+ * and after on the same machine.
+ *
  *   node bench/probe.ts [--servers=1000] [--namespaces=10] [--endpoints=4] [--rounds=3] [--interval=30s]
+ *     [--cpu-prof=DIR] [--tree=.]
  */
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { startControlPlane } from "../hack/control-plane.ts";
 import { installCrds } from "../hack/kubectl.ts";
 import { API_VERSION, GROUP, VERSION } from "../operator/api/crd.ts";
 import { testAnchor, testWorkload } from "../operator/crypto/testdata/identities.ts";
 import { limiter } from "../operator/probe/limit.ts";
-import { tlsEndpoint } from "../operator/probe/testing.ts";
 import { benchHeader } from "./environment.ts";
+import { probeServers } from "./probe-servers.ts";
 import { parseVariant, startOperatorChild } from "./reconcile-operator.ts";
 import {
   ProcessSampler,
@@ -37,6 +43,8 @@ const { values } = parseArgs({
     endpoints: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
     interval: { type: "string", default: "30s" },
+    "cpu-prof": { type: "string" },
+    tree: { type: "string", default: "." },
   },
 });
 const count = (name: "servers" | "namespaces" | "endpoints" | "rounds") => {
@@ -55,11 +63,8 @@ const say = (line: string) => process.stderr.write(`[probe] ${line}\n`);
 
 const anchor = await testAnchor();
 const identity = await testWorkload(anchor, { serviceAccount: "bench" });
-const listening = await Promise.all(
-  Array.from({ length: endpointCount }, () =>
-    tlsEndpoint({ ...identity, groups: ["X25519MLKEM768"] }),
-  ),
-);
+// In a child process, so that the servers' CPU is neither this process's nor counted as the operator's.
+const listening = await probeServers(identity, endpointCount, ["X25519MLKEM768"]);
 say("starting a control plane");
 const cp = await startControlPlane({ log: () => undefined });
 const api = apiClient({ server: cp.server, token: cp.adminToken, ca: cp.caPem, maxSockets: 32 });
@@ -81,7 +86,7 @@ await Promise.all(
     limit(async () => {
       const namespace = `bench-${i % namespaces}`;
       const name = `s${i}`;
-      const port = listening[i % endpointCount]!.port;
+      const port = listening.ports[i % endpointCount]!;
       await must(
         "mcpserver",
         api("POST", `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/mcpservers`, {
@@ -116,15 +121,21 @@ await Promise.all(
   ),
 );
 const variant = parseVariant(
-  `probe=.:--probe-interval=${values.interval} --probe-concurrency=8 --probe-timeout=5s --log-level=info`,
+  `probe=${values.tree}:--probe-interval=${values.interval} --probe-concurrency=8 --probe-timeout=5s --log-level=info`,
 );
-const op = await startOperatorChild(variant, { kubeconfig: cp.kubeconfigPath, tag: "probe" });
-const sampler = new ProcessSampler({ operator: op.pid });
+const op = await startOperatorChild(variant, {
+  kubeconfig: cp.kubeconfigPath,
+  tag: "probe",
+  ...(values["cpu-prof"] && { cpuProfDir: values["cpu-prof"] }),
+});
+const sampler = new ProcessSampler({ operator: op.pid, servers: listening.pid });
 sampler.start(500);
-const apiSamples: { at: number; counts: ApiCounts }[] = [];
+// With the 1-minute load average: the machine is shared, so each row says how busy it was.
+const apiSamples: { at: number; load: number; counts: ApiCounts }[] = [];
 const sampleApi = async () =>
   apiSamples.push({
     at: Date.now(),
+    load: loadavg()[0]!,
     counts: apiCounts(parseMetrics((await must("metrics", api("GET", "/metrics"))).body)),
   });
 const apiTimer = setInterval(() => void sampleApi(), 500);
@@ -149,10 +160,10 @@ console.log(
   benchHeader(`Handshake probe: ${servers} MCPServers on ${endpointCount} loopback endpoints`),
 );
 console.log(
-  "| round | wall (s) | endpoints | handshakes/s | status writes (probe) | API writes in window | operator CPU s | peak RSS (MiB) |",
+  "| round | wall (s) | endpoints | handshakes/s | status writes (probe) | API writes in window | operator CPU s | servers CPU s | peak RSS (MiB) | load average |",
 );
 console.log(
-  "| ----: | -------: | --------: | -----------: | ---------------------: | -------------------: | -------------: | -------------: |",
+  "| ----: | -------: | --------: | -----------: | ---------------------: | -------------------: | -------------: | ------------: | -------------: | -----------: |",
 );
 finished()
   .slice(0, rounds)
@@ -161,10 +172,10 @@ finished()
     const start = end - r.seconds * 1000;
     const writes = apiDelta(nearest(start, true).counts, nearest(end + 1000, false).counts);
     console.log(
-      `| ${i + 1} | ${r.seconds.toFixed(2)} | ${r.endpoints} | ${((2 * r.endpoints) / r.seconds).toFixed(0)} | ${r.written} | ${totalWrites(writes)} (${[...writes.writes].map(([k, v]) => `${k} ${v}`).join(", ")}) | ${sampler.cpuSeconds("operator", start - 500, end + 500).toFixed(2)} | ${sampler.peakRssMiB("operator", start - 500, end + 500).toFixed(0)} |`,
+      `| ${i + 1} | ${r.seconds.toFixed(2)} | ${r.endpoints} | ${((2 * r.endpoints) / r.seconds).toFixed(0)} | ${r.written} | ${totalWrites(writes)} (${[...writes.writes].map(([k, v]) => `${k} ${v}`).join(", ")}) | ${sampler.cpuSeconds("operator", start - 500, end + 500).toFixed(2)} | ${sampler.cpuSeconds("servers", start - 500, end + 500).toFixed(2)} | ${sampler.peakRssMiB("operator", start - 500, end + 500).toFixed(0)} | ${nearest(end, true).load.toFixed(1)} |`,
     );
   });
 await op.stop();
 api.close();
 await cp.stop();
-await Promise.all(listening.map((l) => l.close()));
+await listening.close();

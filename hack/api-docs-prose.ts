@@ -328,7 +328,7 @@ export const MCP_SERVER_PROSE: KindProse = {
       "`latticeguard-probe`, written when they change and at least every six intervals), the " +
       "`TransportVerified` condition, the `TransportVerified`, `TransportDowngradable` and " +
       "`TransportUnverified` Events (on each change of result), the `latticeguard_transport_*` metrics " +
-      "and the CBOM. `--probe-interval=0` turns the probe off.",
+      "and the CBOM. `--probe-interval=off` turns the probe off (chart value `probe.interval`).",
     "### Key rotation",
     "The next key is generated and published (`status.kem.nextKeyId`) when the previous key's " +
       "`gracePeriod` ends, in the same write that deletes that key, or halfway through the active " +

@@ -148,6 +148,7 @@ describe("the Deployment's flags", () => {
     ["cert-manager TLS", ["webhook.tls.mode=cert-manager"]],
     ["the issuer off, one replica", ["issuer.enabled=false", "leaderElection.enabled=false"]],
     ["namespace-scoped", ["watchNamespaces={mcp-a,mcp-b}"]],
+    ["the probe off", ["probe.interval=off"]],
     [
       "every flag changed",
       [
@@ -156,6 +157,9 @@ describe("the Deployment's flags", () => {
         "workers=8",
         "rekey.rate=2",
         "rekey.burst=3",
+        "probe.interval=90s",
+        "probe.concurrency=32",
+        "probe.timeout=2500ms",
         "metrics.port=9090",
         "webhook.port=10443",
         "webhook.configurationName=lg-admission",
@@ -188,6 +192,13 @@ describe("the Deployment's flags", () => {
     expect(config.namespace).toBe(NS);
     expect(config.watchNamespaces).toEqual(
       set.includes("watchNamespaces={mcp-a,mcp-b}") ? ["mcp-a", "mcp-b"] : undefined,
+    );
+    expect(config.probe).toEqual(
+      set.includes("probe.interval=off")
+        ? undefined
+        : set.includes("probe.interval=90s")
+          ? { intervalMs: 90_000, concurrency: 32, timeoutMs: 2_500 }
+          : { intervalMs: 300_000, concurrency: 8, timeoutMs: 5_000 },
     );
     expect(config.metricsAddress.port).toBe(port("http-metrics"));
     expect(service("metrics")?.spec?.ports?.[0]?.targetPort).toBe("http-metrics");
@@ -887,6 +898,11 @@ describe("wrong values", () => {
       "networkPolicy.metrics.namespaceSelector.matchExpressions[0].operator=Equals",
       "at '/networkPolicy/metrics/namespaceSelector/matchExpressions/0/operator': value must be one of",
     ],
+    ["probe.interval=never", "at '/probe/interval': 'never' does not match pattern"],
+    ["probe.interval=false", "at '/probe/interval': got boolean, want string"],
+    ["probe.concurrency=0", "at '/probe/concurrency': minimum"],
+    ["probe.timeout=1d", "at '/probe/timeout': '1d' does not match pattern"],
+    ["probe.intervall=1m", "at '/probe': additional properties 'intervall' not allowed"],
     ["proxy.image.digest=latest", "at '/proxy/image/digest': 'latest' does not match pattern"],
     ["proxy.image.registry=x", "at '/proxy/image': additional properties 'registry' not allowed"],
   ])("%s fails helm template, naming the value", async (set, message) => {

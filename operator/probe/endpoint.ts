@@ -12,11 +12,12 @@
  * - `Verified`.
  *
  * @example
- * const seen = await probeEndpoint({ host: "10.0.0.7", port: 8443 }, { ca, timeoutMs: 5000 });
+ * const seen = await probeEndpoint({ host: "10.0.0.7", port: 8443 }, { trust: trustContexts(ca), timeoutMs: 5000 });
  * seen.outcome; // "Verified"
  */
 import { KEY_EXCHANGE_GROUPS } from "../api/algorithms.ts";
 import { handshake, type Connected, type Handshake } from "./handshake.ts";
+import type { TrustContexts } from "./trust-contexts.ts";
 
 /** The groups of the downgrade handshake. */
 export const CLASSICAL_GROUPS = ["X25519", "P-256"] as const;
@@ -79,11 +80,11 @@ export function classifyEndpoint(pq: Handshake, classical: Handshake | undefined
  * Both handshakes with `endpoint` (the second only if something answered the first); never rejects.
  *
  * @example
- * await probeEndpoint({ host: "127.0.0.1", port: 8443 }, { ca: bundle, timeoutMs: 5000 });
+ * await probeEndpoint({ host: "127.0.0.1", port: 8443 }, { trust: trustContexts(bundle), timeoutMs: 5000 });
  */
 export async function probeEndpoint(
   endpoint: { host: string; port: number },
-  options: { ca: readonly string[]; timeoutMs: number },
+  options: { trust: TrustContexts; timeoutMs: number },
   shake: typeof handshake = handshake,
 ): Promise<EndpointProbe> {
   const pq = await shake(endpoint, { ...options, groups: KEY_EXCHANGE_GROUPS });

@@ -9,16 +9,20 @@
  * afterwards, which arrives as an error this module ignores. So the probe needs no identity of its own,
  * cannot be refused for whom it is, and is never authorized to call anything.
  *
- * Chain checking is OpenSSL's, against `ca` only (`rejectUnauthorized: false`, the verdict read from
- * `authorized` / `authorizationError`); host names are not checked, since endpoints are pod IPs.
+ * Chain checking is OpenSSL's, against the trust bundle only (`rejectUnauthorized: false`, the verdict
+ * read from `authorized` / `authorizationError`); host names are not checked, since endpoints are pod
+ * IPs. The bundle comes as {@link TrustContexts}, so a round parses it once per group set, not once per
+ * connection.
  *
  * @example
- * const seen = await handshake({ host: "10.0.0.7", port: 8443 }, { groups: ["X25519MLKEM768"], ca, timeoutMs: 5000 });
+ * const trust = trustContexts(bundle);
+ * const seen = await handshake({ host: "10.0.0.7", port: 8443 }, { groups: ["X25519MLKEM768"], trust, timeoutMs: 5000 });
  * if (seen.kind === "connected") seen.group; // "X25519MLKEM768"
  */
 import { connect, type TLSSocket } from "node:tls";
 import { certificateAlgorithm } from "../proxy/metrics.ts";
 import { spiffeIdOf } from "../proxy/authorize.ts";
+import type { TrustContexts } from "./trust-contexts.ts";
 
 /**
  * What a completed handshake showed.
@@ -63,14 +67,14 @@ export interface Failed {
 export type Handshake = Connected | Failed;
 
 /**
- * How to shake hands: the groups offered (OpenSSL names, `ecdhCurve`), the anchors, the timeout.
+ * How to shake hands: the groups offered (OpenSSL names), the trust bundle's contexts, the timeout.
  *
  * @example
- * const options: HandshakeOptions = { groups: ["X25519", "P-256"], ca: [], timeoutMs: 5000 };
+ * const options: HandshakeOptions = { groups: ["X25519", "P-256"], trust: trustContexts([]), timeoutMs: 5000 };
  */
 export interface HandshakeOptions {
   groups: readonly string[];
-  ca: readonly string[];
+  trust: TrustContexts;
   timeoutMs: number;
 }
 
@@ -120,7 +124,7 @@ function connected(socket: TLSSocket): Connected {
  * Shakes hands with `endpoint`; never rejects, and settles within about `timeoutMs`.
  *
  * @example
- * await handshake({ host: "127.0.0.1", port: 8443 }, { groups: ["MLKEM1024"], ca: bundle, timeoutMs: 5000 });
+ * await handshake({ host: "127.0.0.1", port: 8443 }, { groups: ["MLKEM1024"], trust, timeoutMs: 5000 });
  */
 export function handshake(
   endpoint: { host: string; port: number },
@@ -131,8 +135,7 @@ export function handshake(
     const socket = connect({
       host: endpoint.host,
       port: endpoint.port,
-      ecdhCurve: options.groups.join(":"),
-      ca: [...options.ca],
+      secureContext: options.trust.context(options.groups),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
     });

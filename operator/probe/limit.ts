@@ -1,11 +1,13 @@
 /**
- * A bound on how many promises run at once: the handshake probe's `--probe-concurrency` and its status
- * writes. Work waits in order of arrival; a rejection passes through to the caller and frees the slot.
+ * Bounds on promises: how many run at once (the handshake probe's `--probe-concurrency` and its status
+ * writes; work waits in order of arrival, a rejection passes through to the caller and frees the slot),
+ * and how long one is waited for ({@link deadline}, on an injected clock).
  *
  * @example
  * const limit = limiter(8);
  * const results = await Promise.all(endpoints.map((e) => limit(() => probeEndpoint(e, options))));
  */
+import type { Clock } from "../runtime/clock.ts";
 
 /**
  * A function that runs `work` once fewer than `max` others run.
@@ -39,4 +41,42 @@ export function limiter(max: number): Limit {
       release();
     }
   };
+}
+
+/**
+ * `work`, or `late()` once `ms` pass on `clock` or `signal` aborts, whichever comes first: the probe's
+ * bound on an endpoint whose probe does not settle. `work` goes on unwatched; its timer is cancelled
+ * when it settles first.
+ *
+ * @example
+ * await deadline(clock, 11_000, signal, probe(endpoint), () => silent);
+ */
+export function deadline<T>(
+  clock: Clock,
+  ms: number,
+  signal: AbortSignal,
+  work: Promise<T>,
+  late: () => T,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const give = () => {
+      timer.cancel();
+      signal.removeEventListener("abort", give);
+      resolve(late());
+    };
+    const timer = clock.setTimer(ms, give);
+    signal.addEventListener("abort", give, { once: true });
+    work.then(
+      (value) => {
+        timer.cancel();
+        signal.removeEventListener("abort", give);
+        resolve(value);
+      },
+      (error: Error) => {
+        timer.cancel();
+        signal.removeEventListener("abort", give);
+        reject(error);
+      },
+    );
+  });
 }

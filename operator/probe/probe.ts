@@ -6,9 +6,13 @@
  * {@link PROBE_FIELD_MANAGER}, at most {@link WRITES_AT_ONCE} writes at once, only when it changed) →
  * report (Events on a changed result, metrics, the CBOM's observations).
  *
- * Rounds never overlap: the next starts `intervalMs` (± a tenth, {@link nextRoundDelay}) after one ends.
- * Since it owns no queue and reconciles nothing, a slow or silent endpoint delays only the probe's own
- * round, never a key rotation. Losing the lease abandons the round before its writes.
+ * Rounds never overlap: the next starts `intervalMs` (± a tenth, {@link nextRoundDelay}) after one ends,
+ * and a round begun after the lease is taken back waits for the abandoned one to end. Since it owns no
+ * queue and reconciles nothing, a slow or silent endpoint delays only the probe's own round, never a key
+ * rotation. An endpoint whose probe has not settled {@link DEADLINE_SLACK_MS} after its two handshakes'
+ * timeouts counts as `Unreachable` (the handshakes bound themselves; this bounds any probe function).
+ * Losing the lease abandons the round: no probe starts after it, none is waited for, nothing is written.
+ * Each round builds its TLS contexts from the bundle once ({@link trustContexts}).
  *
  * @example
  * const probe = new TransportProbe(deps, { intervalMs: 300_000, concurrency: 8, timeoutMs: 5_000 });
@@ -30,11 +34,15 @@ import type { LeaderGate } from "../runtime/controller.ts";
 import { decideTransport, type ProbedEndpoint } from "./decide.ts";
 import { probeEndpoint, type EndpointProbe } from "./endpoint.ts";
 import { serverEndpoints, type Endpoint } from "./endpoints.ts";
-import { limiter } from "./limit.ts";
-import { observedFromProbes } from "./observed.ts";
+import { deadline, limiter } from "./limit.ts";
+import { PresentedCertificates, observedFromProbes } from "./observed.ts";
+import { trustContexts, type TrustContexts } from "./trust-contexts.ts";
 
 /** Status writes in flight at once. */
 export const WRITES_AT_ONCE = 4;
+
+/** How long past its two handshakes' timeouts an endpoint's probe may take before it counts as silent. */
+export const DEADLINE_SLACK_MS = 1_000;
 
 /**
  * `--probe-interval`, `--probe-concurrency`, `--probe-timeout`.
@@ -68,10 +76,12 @@ export interface ProbeDeps {
   log: Logger;
   leader?: LeaderGate | undefined;
   clock?: Clock;
+  /** For tests: [0, 1), the jitter of the first round and between rounds; default `Math.random`. */
+  random?: () => number;
   /** For tests: how one endpoint is probed. */
   probe?: (
     endpoint: Endpoint,
-    options: { ca: string[]; timeoutMs: number },
+    options: { trust: TrustContexts; timeoutMs: number },
   ) => Promise<EndpointProbe>;
 }
 
@@ -88,11 +98,13 @@ export function nextRoundDelay(intervalMs: number, random: number): number {
 /** The leader's handshake probe (see the module notes). */
 export class TransportProbe {
   private readonly clock: Clock;
+  private readonly random: () => number;
   private run: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private seen: ObservedTransport[] | undefined;
   private labelled = new Set<string>();
+  private readonly certificates = new PresentedCertificates();
   private readonly deps: ProbeDeps;
   private readonly schedule: ProbeSchedule | undefined;
 
@@ -101,6 +113,7 @@ export class TransportProbe {
     this.deps = deps;
     this.schedule = schedule;
     this.clock = deps.clock ?? realClock;
+    this.random = deps.random ?? Math.random;
   }
 
   /** Probes while leading (always, without a leader gate). */
@@ -128,7 +141,9 @@ export class TransportProbe {
     if (this.run) return;
     const run = new AbortController();
     this.run = run;
-    this.loop = this.rounds(run.signal);
+    // After an abandoned round has ended, so that rounds never overlap.
+    const previous = this.loop ?? Promise.resolve();
+    this.loop = previous.then(() => this.rounds(run.signal));
   }
 
   private async end(): Promise<void> {
@@ -140,14 +155,14 @@ export class TransportProbe {
   private async rounds(signal: AbortSignal): Promise<void> {
     const { intervalMs } = this.schedule!;
     // The first round soon after taking the lease, spread so that replicas taking over do not align.
-    await this.clock.sleep(Math.random() * Math.min(intervalMs, 10_000), signal);
+    await this.clock.sleep(this.random() * Math.min(intervalMs, 10_000), signal);
     while (!signal.aborted) {
       try {
         await this.round(signal);
       } catch (error) {
         this.deps.log.error({ err: error }, "Failed handshake probe round");
       }
-      await this.clock.sleep(nextRoundDelay(intervalMs, Math.random()), signal);
+      await this.clock.sleep(nextRoundDelay(intervalMs, this.random()), signal);
     }
   }
 
@@ -159,8 +174,25 @@ export class TransportProbe {
     const started = this.clock.now().getTime();
     const probes = limiter(schedule.concurrency);
     const writes = limiter(WRITES_AT_ONCE);
-    const ca = deps.bundle();
+    const trust = trustContexts(deps.bundle());
     const probe = deps.probe ?? ((e, o) => probeEndpoint(e, o));
+    const limitMs = 2 * schedule.timeoutMs + DEADLINE_SLACK_MS;
+    const silent = (error: string): EndpointProbe => ({
+      outcome: "Unreachable",
+      handshake: undefined,
+      classicalGroup: undefined,
+      error,
+    });
+    const probeOne = (endpoint: Endpoint): Promise<EndpointProbe> =>
+      signal.aborted
+        ? Promise.resolve(silent("the round was abandoned"))
+        : deadline(
+            this.clock,
+            limitMs,
+            signal,
+            probe(endpoint, { trust, timeoutMs: schedule.timeoutMs }),
+            () => silent(`no answer within ${limitMs / 1000} s`),
+          );
     const seen: ObservedTransport[] = [];
     const labelled = new Set<string>();
     let written = 0;
@@ -181,7 +213,7 @@ export class TransportProbe {
         const probed: ProbedEndpoint[] = await Promise.all(
           endpoints.map(async (endpoint) => ({
             endpoint,
-            probe: await probes(() => probe(endpoint, { ca, timeoutMs: schedule.timeoutMs })),
+            probe: await probes(() => probeOne(endpoint)),
           })),
         );
         if (signal.aborted) return;
@@ -228,6 +260,7 @@ export class TransportProbe {
     }
     this.labelled = labelled;
     this.seen = seen;
+    this.certificates.endRound();
     const seconds = (this.clock.now().getTime() - started) / 1000;
     deps.metrics.transportProbeRound.set(seconds);
     deps.log.info(
@@ -253,7 +286,7 @@ export class TransportProbe {
         result: p.probe.outcome,
         group: p.probe.handshake?.group ?? "none",
       });
-    seen.push(...observedFromProbes(namespace, probed, now.toISOString()));
+    seen.push(...observedFromProbes(namespace, probed, now.toISOString(), this.certificates));
     const verified = transport.result === "Verified";
     metrics.transportVerified.set(labels, verified ? 1 : 0);
     metrics.transportFalseClaims.set(labels, transport.falseClaims ?? 0);
