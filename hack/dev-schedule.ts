@@ -24,11 +24,12 @@ export async function describeSchedule(kc: KubeConfig): Promise<string[]> {
     const e = policy.status?.enforcement;
     if (e?.current?.mode) {
       const next = e.next
-        ? `next ${e.next.mode} from ${e.next.from} (EnforcementStepApproaching Event at ${e.next.noticeTime})`
+        ? `next ${e.next.mode} from ${e.next.from}, announced by an EnforcementStepApproaching Event at ${e.next.noticeTime}`
         : "no step left";
       return [
-        `CryptoPolicy ${POLICY} (config/samples) moves through dated steps: ${e.current.mode} now, ${next};`,
-        `under Enforce today it would deny ${e.denyPreview?.pods ?? 0} pod(s). kubectl get cryptopolicies -o wide shows it.`,
+        `CryptoPolicy ${POLICY} (config/samples) moves through dated steps: ${e.current.mode} now;`,
+        `  ${next};`,
+        `  under Enforce today it would deny ${e.denyPreview?.pods ?? 0} pod(s) (kubectl get cryptopolicies -o wide).`,
       ];
     }
     await new Promise((r) => setTimeout(r, 500));
