@@ -171,12 +171,14 @@ afterAll(async () => {
 
 it("writes a valid CBOM naming every key kubectl shows, the identity and the classical pods, and no secret", async () => {
   // Wait until status names all three keys of weather, then take a CBOM between two identical reads
-  // of the status, so no rotation fell between them.
+  // of the status, so no rotation fell between them. Search's keys are whatever status shows then:
+  // its first period is its own share of the rotation period, so its three-key stretch need not
+  // coincide with weather's.
   const { json, ids } = await vi.waitFor(
     async () => {
       const before = await statusKeyIds();
       expect(before.weather).toHaveLength(3);
-      expect(before.search).toHaveLength(3);
+      expect(before.search?.length).toBeGreaterThan(0);
       const out = await runCbom();
       expect(await statusKeyIds()).toEqual(before);
       return { json: out, ids: [...before.weather!, ...before.search!] };
