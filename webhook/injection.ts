@@ -31,7 +31,7 @@
 import type { V1Container, V1PodSpec, V1Volume } from "@kubernetes/client-node";
 import { INJECT_ANNOTATION } from "../operator/api/annotations.ts";
 import type { MCPServer } from "../operator/api/types.generated.ts";
-import { coveringServers, type PodShape } from "../operator/policy/exposure.ts";
+import { coveringServers, portNumber, type PodShape } from "../operator/policy/exposure.ts";
 import type { EffectivePolicy } from "../operator/policy/merge.ts";
 import { proxyContainer } from "../operator/policy/sidecar.ts";
 import { policyPhrase } from "./enforcement.ts";
@@ -136,14 +136,6 @@ const skip = (reason: SkipReason, warnings: string[] = []): InjectionPlan => ({
   warnings,
 });
 
-/** `spec.port` as a number: itself, or the named port of a container (or native sidecar). */
-function resolvePort(pod: InjectablePod, port: number | string): number | undefined {
-  if (typeof port === "number") return port;
-  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always");
-  const ports = [...(pod.spec?.containers ?? []), ...sidecars].flatMap((c) => c.ports ?? []);
-  return ports.find((p) => p.name === port)?.containerPort;
-}
-
 const quoted = (servers: readonly MCPServer[]) =>
   servers.map((s) => `"${s.metadata.name}"`).join(", ");
 
@@ -244,7 +236,7 @@ export function planInjection(input: InjectionInput): InjectionPlan {
   if (pod.metadata?.annotations?.[INJECT_ANNOTATION] === "false" && policy.allowOptOut)
     return skip("OptedOut");
   const warnings = notices(pod, policy, asking);
-  const port = resolvePort(pod, server.spec.port);
+  const port = portNumber(pod, server.spec.port);
   const volumes = proxyVolumes(settings.bundleConfigMap);
   const candidate: Candidate = { pod, policy, server, port, volumes };
   for (const obstacle of OBSTACLES) {

@@ -6,6 +6,7 @@ import {
   describeExposure,
   isMcpPortName,
   mcpExposure,
+  portNumber,
   type PodShape,
 } from "./exposure.ts";
 
@@ -114,6 +115,26 @@ describe("mcpExposure", () => {
 
   it("only counts servers it is given (the caller passes the pod's namespace's)", () => {
     expect(mcpExposure(pod({ app: "weather" }, [container("s")]), [])).toEqual([]);
+  });
+});
+
+describe("portNumber", () => {
+  const ports = (name: string, containerPort: number, restartPolicy?: string): V1Container => ({
+    name: `c-${name}`,
+    ...(restartPolicy && { restartPolicy }),
+    ports: [{ name, containerPort }],
+  });
+  const shaped = pod({}, [ports("mcp", 8443)], {
+    initContainers: [ports("mcp-tls", 9443, "Always"), ports("setup", 1000)],
+  });
+  it.each([
+    ["a number as it is", 7000, 7000],
+    ["a container's named port", "mcp", 8443],
+    ["a native sidecar's named port", "mcp-tls", 9443],
+    ["no init container that runs to completion", "setup", undefined],
+    ["no port of another name", "http", undefined],
+  ])("gives %s", (_, port, expected) => {
+    expect(portNumber(shaped, port)).toBe(expected);
   });
 });
 

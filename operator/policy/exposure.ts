@@ -57,6 +57,22 @@ export function isMcpPortName(name: string | undefined): boolean {
 }
 
 /**
+ * An MCPServer's `spec.port` as a number for one pod: itself, or the number of the port of that name on
+ * a container or a restartable init container (a native sidecar, such as the injected proxy); undefined
+ * when the pod has none. The same rule for every reader: the injection webhook, the handshake probe,
+ * `make dev`'s kubelet.
+ *
+ * @example
+ * portNumber({ spec: { containers: [{ name: "s", ports: [{ name: "mcp", containerPort: 8443 }] }] } }, "mcp"); // 8443
+ */
+export function portNumber(pod: PodShape, port: number | string): number | undefined {
+  if (typeof port === "number") return port;
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always");
+  const ports = [...(pod.spec?.containers ?? []), ...sidecars].flatMap((c) => c.ports ?? []);
+  return ports.find((p) => p.name === port)?.containerPort;
+}
+
+/**
  * The MCPServers among `servers` whose selector selects a pod with `labels`, sorted by name. The caller
  * passes only servers of the pod's namespace.
  *

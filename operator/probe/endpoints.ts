@@ -11,8 +11,9 @@
  * serverEndpoints(server, pods.inNamespace("mcp"), policy, proxyImage);
  * // [{ pod: "weather-0", host: "10.0.0.7", port: 8443, claimed: false }]
  */
-import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import type { MCPServer } from "../api/types.generated.ts";
+import { portNumber } from "../policy/exposure.ts";
 import type { EffectivePolicy } from "../policy/merge.ts";
 import { selects } from "../policy/selector.ts";
 import { podTransport } from "../policy/transport.ts";
@@ -31,18 +32,6 @@ export interface Endpoint {
   claimed: boolean;
 }
 
-const named = (containers: readonly V1Container[] | undefined, restartable: boolean) =>
-  (containers ?? [])
-    .filter((c) => !restartable || c.restartPolicy === "Always")
-    .flatMap((c) => c.ports ?? []);
-
-/** `spec.port` as a number for `pod`, or undefined when the pod has no port of that name. */
-function portOf(pod: V1Pod, port: number | string): number | undefined {
-  if (typeof port === "number") return port;
-  const ports = [...named(pod.spec?.containers, false), ...named(pod.spec?.initContainers, true)];
-  return ports.find((p) => p.name === port)?.containerPort;
-}
-
 /**
  * The endpoints of `server` among `pods` (its namespace's), in pod-name order.
  *
@@ -59,7 +48,7 @@ export function serverEndpoints(
   for (const pod of pods) {
     if (!selects(server.spec.selector, pod.metadata?.labels)) continue;
     const host = pod.status?.podIP;
-    const port = portOf(pod, server.spec.port);
+    const port = portNumber(pod, server.spec.port);
     if (!host || port === undefined || pod.metadata?.deletionTimestamp) continue;
     const claimed = podTransport(pod, policy, proxyImage) === "claim";
     found.push({ pod: pod.metadata?.name ?? "", host, port, claimed });
