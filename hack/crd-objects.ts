@@ -1,11 +1,13 @@
 /**
- * Creating LatticeGuard's custom objects from the integration tests and the benchmarks: the group,
- * version, plural and kind are stated once here, so a caller says only what its object is for.
+ * Creating and reading LatticeGuard's custom objects from the integration tests, the benchmarks and
+ * `make dev`: the group, version, plural and kind are stated once here, so a caller says only what its
+ * object is for.
  *
  * @example
  * const custom = kc.makeApiClient(CustomObjectsApi);
  * await createPolicyObject(custom, "bench", { identity: { algorithms: ["ML-DSA-65"], ttl: "1h" } });
  * await createMcpServerObject(custom, "bench", "search", { app: "search" });
+ * (await readMcpServerObject(custom, "bench", "search")).status?.kem?.activeKeyId;
  */
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { API_VERSION, GROUP, VERSION } from "../operator/api/crd.ts";
@@ -55,5 +57,43 @@ export async function createPolicyObject(
     version: VERSION,
     plural: "cryptopolicies",
     body: { apiVersion: API_VERSION, kind: "CryptoPolicy", metadata: { name }, spec },
+  })) as CryptoPolicy;
+}
+
+/**
+ * Reads MCPServer `namespace/name` as stored.
+ *
+ * @example
+ * (await readMcpServerObject(custom, "mcp-demo", "calculator")).status?.transport?.result;
+ */
+export async function readMcpServerObject(
+  custom: CustomObjectsApi,
+  namespace: string,
+  name: string,
+): Promise<MCPServer> {
+  return (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: "mcpservers",
+    name,
+  })) as MCPServer;
+}
+
+/**
+ * Reads CryptoPolicy `name` as stored.
+ *
+ * @example
+ * (await readPolicyObject(custom, "migrating")).status?.enforcement?.current?.mode;
+ */
+export async function readPolicyObject(
+  custom: CustomObjectsApi,
+  name: string,
+): Promise<CryptoPolicy> {
+  return (await custom.getClusterCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "cryptopolicies",
+    name,
   })) as CryptoPolicy;
 }

@@ -18,18 +18,22 @@ const NAMESPACE = "mcp-demo";
 
 /**
  * What `get` answers once it answers something (an error counts as nothing yet), polled every 200 ms for
- * 30 s; then an error naming `what`.
+ * `seconds` (default 30); then an error naming `what`.
  *
  * @example
  * const sa = await eventually("ServiceAccount default", () => core.readNamespacedServiceAccount(ref));
  */
-export async function eventually<T>(what: string, get: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 150; i++) {
+export async function eventually<T>(
+  what: string,
+  get: () => Promise<T | undefined>,
+  seconds = 30,
+): Promise<T> {
+  for (const end = Date.now() + seconds * 1000; Date.now() < end;) {
     const value = await get().catch(() => undefined);
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${what} did not appear`);
+  throw new Error(`${what} did not appear within ${seconds} s`);
 }
 
 /** Issues an identity to a demo pod through the issuer on `issuerPort`; returns it and where it is. */

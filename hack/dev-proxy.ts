@@ -27,6 +27,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { PROXY_CONTAINER } from "../operator/api/annotations.ts";
 import { eventually } from "./dev-identity.ts";
 import {
+  containerPortNamed,
   freeLoopbackAddress,
   kubeletArgs,
   mountFlags,
@@ -70,14 +71,6 @@ export interface ProxyDemoResult {
   podIP: string;
 }
 
-/** The number of the pod's container port named `mcp` (the proxy's, once injected). */
-function mcpContainerPort(pod: V1Pod): number {
-  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
-  const port = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === "mcp");
-  if (!port) throw new Error(`pod ${pod.metadata?.name} has no container port named mcp`);
-  return port.containerPort;
-}
-
 /** Runs the demo; {@link ProxyDemo.stop} stops what it has started, whenever it is called. */
 export class ProxyDemo {
   private readonly core: CoreV1Api;
@@ -115,7 +108,7 @@ export class ProxyDemo {
     this.tools = await startToolsServer("latticeguard-dev-calculator");
     // The pod gets an address of its own, so the proxy listens on the pod's real MCP port, and the
     // operator's handshake probe finds it there through status.podIP, as in a cluster.
-    const mcpPort = mcpContainerPort(pod);
+    const mcpPort = containerPortNamed(pod, "mcp");
     const podIP = await freeLoopbackAddress(mcpPort);
     const inbound = await this.startProxy(
       kubeletArgs(sidecar.args, {

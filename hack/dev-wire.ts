@@ -5,28 +5,17 @@
  *
  * @example
  * const shadow = await startDevShadowServer(core);
- * console.log((await describeWire(kc, shadow.pod)).join("\n"));
+ * console.log((await describeWire(kc, shadow.address)).join("\n"));
  */
-import type { CoreV1Api } from "@kubernetes/client-node";
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { GROUP, VERSION } from "../operator/api/crd.ts";
-import type { CryptoPolicy, MCPServer } from "../operator/api/types.generated.ts";
-import { freeLoopbackAddress, reportPodRunning } from "./kubelet.ts";
+import { CustomObjectsApi, type CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { readMcpServerObject, readPolicyObject } from "./crd-objects.ts";
+import { eventually } from "./dev-identity.ts";
+import { containerPortNamed, freeLoopbackAddress, reportPodRunning } from "./kubelet.ts";
 import { startStatelessToolsServer } from "./mcp-tools.ts";
 
 const NAMESPACE = "mcp-demo";
 const SHADOW_POD = "notes";
 const POLICY = "dev-fast-rotation";
-
-/** Polls `get` until it returns a value, for up to `seconds`. */
-async function waitFor<T>(what: string, seconds: number, get: () => Promise<T | undefined>) {
-  for (const end = Date.now() + seconds * 1000; Date.now() < end;) {
-    const value = await get().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} within ${seconds} s`);
-}
 
 /**
  * Runs an MCP server (the official SDK's) for the unregistered pod `mcp-demo/notes` at an address of its
@@ -34,11 +23,11 @@ async function waitFor<T>(what: string, seconds: number, get: () => Promise<T | 
  */
 export async function startDevShadowServer(core: CoreV1Api) {
   const pod = await core.readNamespacedPod({ name: SHADOW_POD, namespace: NAMESPACE });
-  const port = pod.spec!.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === "mcp")!;
-  const ip = await freeLoopbackAddress(port.containerPort);
-  const server = await startStatelessToolsServer("notes", { host: ip, port: port.containerPort });
+  const port = containerPortNamed(pod, "mcp");
+  const ip = await freeLoopbackAddress(port);
+  const server = await startStatelessToolsServer("notes", { host: ip, port });
   await reportPodRunning(core, pod, ip);
-  return { address: `${ip}:${port.containerPort}`, close: () => server.close() };
+  return { address: `${ip}:${port}`, close: () => server.close() };
 }
 
 /**
@@ -47,36 +36,25 @@ export async function startDevShadowServer(core: CoreV1Api) {
  */
 export async function describeWire(kc: KubeConfig, shadowAddress: string): Promise<string[]> {
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const read = <T>(plural: string, name: string, namespace?: string) =>
-    (namespace
-      ? custom.getNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural,
-          name,
-        })
-      : custom.getClusterCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural,
-          name,
-        })) as Promise<T>;
-  const server = await waitFor(
-    "no handshake probe result for MCPServer calculator",
-    90,
+  const server = await eventually(
+    "a handshake probe result for MCPServer calculator",
     async () => {
-      const s = await read<MCPServer>("mcpservers", "calculator", NAMESPACE);
+      const s = await readMcpServerObject(custom, NAMESPACE, "calculator");
       return s.status?.transport?.result ? s : undefined;
     },
+    90,
   );
   const t = server.status!.transport!;
   const verified = server.status?.conditions?.find((c) => c.type === "TransportVerified");
-  const policy = await waitFor(`shadow discovery did not confirm ${SHADOW_POD}`, 90, async () => {
-    const p = await read<CryptoPolicy>("cryptopolicies", POLICY);
-    const found = p.status?.shadowServers?.servers?.find((s) => s.name === SHADOW_POD);
-    return found?.state === "confirmed" ? p : undefined;
-  });
+  const policy = await eventually(
+    `shadow discovery's confirmation of ${SHADOW_POD}`,
+    async () => {
+      const p = await readPolicyObject(custom, POLICY);
+      const found = p.status?.shadowServers?.servers?.find((s) => s.name === SHADOW_POD);
+      return found?.state === "confirmed" ? p : undefined;
+    },
+    90,
+  );
   const shadow = policy.status!.shadowServers!;
   return [
     "The leader's handshake probe connected to the calculator pod's address, as it does to every",

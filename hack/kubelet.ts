@@ -21,6 +21,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { BUNDLE_ENTRY } from "../operator/identity/anchor/bundle.ts";
+import { portNumber } from "../operator/policy/exposure.ts";
 import { DEFAULT_AUDIENCE } from "../operator/identity/issuer/issuer.ts";
 
 /**
@@ -192,4 +193,18 @@ export async function reportPodRunning(core: CoreV1Api, pod: V1Pod, ip: string):
     },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
+}
+
+/**
+ * The number of the pod's container port named `name`, in its containers or native sidecars (where the
+ * injected proxy holds the MCP port), by the rule every reader of `spec.port` uses.
+ *
+ * @example
+ * containerPortNamed(pod, "mcp"); // 8443
+ */
+export function containerPortNamed(pod: V1Pod, name: string): number {
+  const port = portNumber(pod, name);
+  if (port === undefined)
+    throw new Error(`pod ${pod.metadata?.name} has no container port named ${name}`);
+  return port;
 }

@@ -4,9 +4,9 @@
  * pointing at one of the servers below; the operator a real process, its trust anchor the one that
  * issues the well-behaved servers' ML-DSA certificates.
  */
-import type { CoreV1Api } from "@kubernetes/client-node";
-import { PatchStrategy, setHeaderOptions, type CoreV1Event } from "@kubernetes/client-node";
+import type { CoreV1Api, CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { reportPodRunning } from "../../hack/kubelet.ts";
 import type { MCPServer } from "../../operator/api/types.generated.ts";
 import {
   testAnchor,
@@ -41,7 +41,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 afterAll(() => Promise.all(endpoints.map((e) => e.close())));
 
 async function pod(name: string, port: number, annotations: Record<string, string> = {}) {
-  await core.createNamespacedPod({
+  const created = await core.createNamespacedPod({
     namespace,
     body: {
       metadata: { name: `${name}-0`, labels: { app: name }, annotations },
@@ -52,14 +52,7 @@ async function pod(name: string, port: number, annotations: Record<string, strin
       },
     },
   });
-  await core.patchNamespacedPodStatus(
-    {
-      namespace,
-      name: `${name}-0`,
-      body: { status: { podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }] } },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
+  await reportPodRunning(core, created, "127.0.0.1");
 }
 
 async function serve(identity: TestWorkload, groups: string[]): Promise<TestEndpoint> {

@@ -14,6 +14,7 @@ import type { AddressInfo } from "node:net";
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { kubectl } from "../../hack/kubectl.ts";
+import { reportPodRunning } from "../../hack/kubelet.ts";
 import { WEBCRYPTO as webcrypto, x509 } from "../../operator/crypto/x509-lib.ts";
 import { startToolsServer, type ToolsServer } from "../../hack/mcp-tools.ts";
 import { kubeConfig, kubeconfigPath, testNamespace } from "./harness.ts";
@@ -55,7 +56,7 @@ async function selfSigned(): Promise<{ cert: string; key: string }> {
  * once the test says so.
  */
 async function createPod(name: string, app: string, port: number, portName = "mcp"): Promise<void> {
-  await core.createNamespacedPod({
+  const created = await core.createNamespacedPod({
     namespace,
     body: {
       metadata: { name, labels: { app } },
@@ -70,14 +71,7 @@ async function createPod(name: string, app: string, port: number, portName = "mc
       },
     },
   });
-  await core.patchNamespacedPodStatus({
-    name,
-    namespace,
-    body: [
-      { op: "add", path: "/status/podIP", value: "127.0.0.1" },
-      { op: "add", path: "/status/podIPs", value: [{ ip: "127.0.0.1" }] },
-    ],
-  });
+  await reportPodRunning(core, created, "127.0.0.1");
 }
 
 const shadows = async () => (await lg.readPolicy(policy)).status?.shadowServers;
