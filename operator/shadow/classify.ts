@@ -24,7 +24,7 @@ import type { V1Pod, V1Service, V1ServicePort } from "@kubernetes/client-node";
 import { MCP_PORT_ANNOTATION } from "../api/annotations.ts";
 import { MCP_APP_PROTOCOLS } from "../api/shadow.schema.ts";
 import type { MCPServer } from "../api/types.generated.ts";
-import { coveringServers, isMcpPortName, mcpExposure } from "../policy/exposure.ts";
+import { coveringServers, isMcpPortName, mcpExposure, portNumber } from "../policy/exposure.ts";
 import { isEmptySelector, selects } from "../policy/selector.ts";
 import { hintsTls } from "./scheme.ts";
 
@@ -90,8 +90,9 @@ export function servingPod(pod: {
 }
 
 /**
- * The number of a pod's container port named `name` (containers and restartable init containers), or
- * the number itself when `name` is one.
+ * The number of a pod's container port named `name` (by the rule of `spec.port`, {@link portNumber}),
+ * or the number itself when `name` is one, also written as a string (an annotation's value, a
+ * Service's `targetPort`) and within 1–65535.
  *
  * @example
  * podPortNumber(pod, "mcp"); // 8080
@@ -103,11 +104,7 @@ export function podPortNumber(pod: V1Pod, name: string | number | undefined): nu
     const n = Number(name);
     return n >= 1 && n <= 65535 ? n : undefined;
   }
-  const containers = [
-    ...(pod.spec?.containers ?? []),
-    ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always"),
-  ];
-  return containers.flatMap((c) => c.ports ?? []).find((p) => p.name === name)?.containerPort;
+  return portNumber(pod, name);
 }
 
 /** The name of a pod's container port numbered `number`, if it has one. */
