@@ -1,8 +1,9 @@
 /**
- * `latticeguard operator`: the informers, the controllers (MCPServer, CryptoPolicy, trust anchor and trust
- * bundle), the handshake probe, leader election, the admission webhook and the HTTP endpoints, started in order and stopped in
- * reverse on SIGTERM. Informers, the webhook, the HTTP endpoints and the issuing authority (read from the
- * anchor Secret's cache) run on every replica; controllers reconcile only on the leader.
+ * `latticeguard operator`: the informers, the controllers (MCPServer, CryptoPolicy, trust anchor, trust
+ * bundle and shadow MCP servers), the handshake probe, leader election, the admission webhook and the
+ * HTTP endpoints, started in order and stopped in reverse on SIGTERM. Informers, the webhook, the HTTP
+ * endpoints and the issuing authority (read from the anchor Secret's cache) run on every replica;
+ * controllers reconcile and the probe probes only on the leader.
  *
  * @example
  * const operator = await startOperator(config);
