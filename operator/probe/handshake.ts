@@ -21,6 +21,7 @@
  */
 import { connect, type TLSSocket } from "node:tls";
 import { certificateAlgorithm } from "../proxy/metrics.ts";
+import { negotiatedGroup } from "../tls/negotiated.ts";
 import { spiffeIdOf } from "../proxy/authorize.ts";
 import type { TrustContexts } from "./trust-contexts.ts";
 
@@ -86,22 +87,6 @@ const UNREACHABLE = new Set([
   "ETIMEDOUT",
   "ECONNRESET",
 ]);
-
-/** OpenSSL's curve names where they differ from the IANA group names status reports. */
-const IANA_GROUPS: Readonly<Record<string, string>> = { prime256v1: "secp256r1" };
-
-/**
- * The key-exchange group a connected client socket negotiated, by its IANA name (`unknown` when
- * OpenSSL does not say).
- *
- * @example
- * socket.once("secureConnect", () => negotiatedGroup(socket)); // "X25519MLKEM768"
- */
-export function negotiatedGroup(socket: TLSSocket): string {
-  // @types/node knows only { type: "DH" | "ECDH" }; for a TLS 1.3 group Node 24 reports "TLSGroup".
-  const name = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name ?? "unknown";
-  return IANA_GROUPS[name] ?? name;
-}
 
 function connected(socket: TLSSocket): Connected {
   const group = negotiatedGroup(socket);

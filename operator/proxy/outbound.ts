@@ -30,6 +30,7 @@ import { forward, forwardHeaders } from "./forward.ts";
 import { drain, listen } from "./listen.ts";
 import type { ServerRef } from "./flags.ts";
 import type { IdentityFeed, ProxyIdentity } from "./identity.ts";
+import { negotiatedGroup } from "../tls/negotiated.ts";
 import { certificateAlgorithm, type ProxyMetrics } from "./metrics.ts";
 
 /**
@@ -117,8 +118,7 @@ export async function startOutbound(options: OutboundOptions): Promise<RunningOu
     socket.once("secureConnect", () => {
       socket.setTimeout(0);
       socket.off("timeout", onTimeout);
-      // @types/node knows only { type: "DH" | "ECDH" }; for a TLS 1.3 group Node 24 reports "TLSGroup".
-      const group = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name ?? "unknown";
+      const group = negotiatedGroup(socket);
       const x509 = socket.getPeerX509Certificate();
       const algorithm = certificateAlgorithm(x509?.publicKey.asymmetricKeyType);
       metrics.handshakes.observe(

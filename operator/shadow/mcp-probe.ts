@@ -23,7 +23,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { PROBE_PATHS } from "../api/shadow.schema.ts";
-import { negotiatedGroup } from "../probe/handshake.ts";
+import { negotiatedGroup } from "../tls/negotiated.ts";
 import type { ProbeAnswer, ProbeTarget } from "./prober.ts";
 import { schemeOrder, type ProbeScheme } from "./scheme.ts";
 
